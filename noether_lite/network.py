@@ -100,16 +100,18 @@ class NoetherNetwork(nn.Module):
                 return integrate(lambda s: functional_call(self.model, p, (s,)), x, n_steps=n_steps, dt=self.dt, method=self.integrator)
 
             def inner(p, x):
-                return noether_loss(self.embedding, roll(p, x), form=self.loss_form)
+                traj = roll(p, x)
+                return noether_loss(self.embedding, traj, form=self.loss_form), traj
 
             res = tailor_weights(inner, params, x0, steps=K, inner_lr=lr, first_order=fo, guard=self.cfg.guard)
             if K == 0:
                 return self.rollout(x0, n_steps), res
-            return per_example(roll, res.params, x0), res
+            return res.aux, res  # the final (guarded) rollout, computed once inside the step
 
         def inner_cn(cn):
-            return self.noether_loss(self.rollout(x0, n_steps, cn=cn))
+            traj = self.rollout(x0, n_steps, cn=cn)
+            return self.noether_loss(traj), traj
 
         cn0 = self.model.init_cn(x0.shape[0], device=x0.device, dtype=x0.dtype)
         res = tailor_cn(inner_cn, cn0, steps=K, inner_lr=lr, first_order=fo, guard=self.cfg.guard)
-        return self.rollout(x0, n_steps, cn=res.params), res
+        return res.aux, res

@@ -101,7 +101,7 @@ def pretrain(model: nn.Module, data: TrajectoryData, *, steps: int, lr: float = 
 
 def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: float = 1e-4, embedding_lr: float = 1e-3,
                batch_size: int = 25, seed: int = 0, progress: bool = True, desc: str = "meta-train",
-               checkpoint=None, config: Optional[dict] = None) -> History:
+               checkpoint=None, config: Optional[dict] = None, on_step=None) -> History:
     """Meta-tailoring: minimise the task loss of the *tailored* rollout.
 
     Each step draws ``batch_size`` training trajectories, tailors the model to
@@ -124,7 +124,8 @@ def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: flo
         return ((traj[:, 1:] - x[idx, 1:]) ** 2).mean(), {"reverted": res.n_reverted}
 
     return fit(modules=modules, loss_fn=loss_fn, steps=steps, lr=lrs, seed=seed, progress=progress, desc=desc,
-               checkpoint=checkpoint, config=config or {"stage": desc, "steps": steps, "data": data.meta})
+               checkpoint=checkpoint, config=config or {"stage": desc, "steps": steps, "data": data.meta},
+               on_step=on_step)
 
 
 @torch.no_grad()

@@ -82,12 +82,16 @@ class TailorResult:
         loss_after: inner loss per example after tailoring (after the guard),
             shape ``(B,)``; equals ``loss_before`` when ``steps == 0``.
         reverted: bool mask of examples the guard reverted, shape ``(B,)``.
+        aux: when ``inner_loss`` returns ``(loss, aux)``, the aux output (e.g.
+            the rollout) evaluated at the returned parameters, per example; lets
+            a caller reuse the final rollout instead of recomputing it.
     """
 
     params: Params
     loss_before: Tensor
     loss_after: Tensor
     reverted: Tensor
+    aux: Optional[Tensor] = None
 
     @property
     def n_reverted(self) -> Tensor:
@@ -157,7 +161,8 @@ def tailor_weights(
     Args:
         inner_loss: ``inner_loss(params, *example) -> scalar`` for ONE example
             (tensors without the batch dimension), e.g. a Noether loss of the
-            model's rollout from that example's initial state.
+            model's rollout from that example's initial state; or
+            ``-> (scalar, aux)`` to get ``aux`` (e.g. the rollout) back in the result.
         params: the shared parameters ``θ`` (name -> tensor), e.g.
             ``dict(model.named_parameters())``.
         batch: a tensor ``(B, ...)`` or tuple of tensors with leading ``B``.
@@ -177,27 +182,35 @@ def tailor_weights(
     batch = _as_tuple(batch)
     names = list(params)
 
+    def split(out):
+        return out if isinstance(out, tuple) else (out, None)
+
+    def loss_only(p, *example):
+        return split(inner_loss(p, *example))[0]
+
     def one(*example: Tensor):
         p = params
-        loss0 = inner_loss(p, *example)
-        loss = loss0
-        for k in range(steps):
-            g = grad(inner_loss)(p, *example)
-            lr = _lr_at(inner_lr, k)
-            p = {n: p[n] - lr * (g[n].detach() if first_order else g[n]) for n in names}
+        loss0, aux0 = split(inner_loss(p, *example))
+        no = torch.zeros((), dtype=torch.bool, device=loss0.device)
         if steps == 0:
             p = {n: params[n] + torch.zeros_like(params[n]) for n in names}  # materialise per-example copies
-            return p, loss0, loss0, torch.zeros((), dtype=torch.bool, device=loss0.device)
-        loss = inner_loss(p, *example)
+            return p, loss0, loss0, no, aux0
+        for k in range(steps):
+            g = grad(loss_only)(p, *example)
+            lr = _lr_at(inner_lr, k)
+            p = {n: p[n] - lr * (g[n].detach() if first_order else g[n]) for n in names}
+        loss, aux = split(inner_loss(p, *example))
         if guard:
             ok = torch.isfinite(loss) & (loss <= loss0)
             p = {n: torch.where(ok, p[n], params[n]) for n in names}
             loss = torch.where(ok, loss, loss0)
-            return p, loss0, loss, ~ok
-        return p, loss0, loss, torch.zeros((), dtype=torch.bool, device=loss0.device)
+            if aux is not None:
+                aux = torch.where(ok, aux, aux0)
+            return p, loss0, loss, ~ok, aux
+        return p, loss0, loss, no, aux
 
-    p, l0, l1, rev = vmap(one, chunk_size=chunk_size)(*batch)
-    return TailorResult(params=p, loss_before=l0, loss_after=l1, reverted=rev)
+    p, l0, l1, rev, aux = vmap(one, chunk_size=chunk_size)(*batch)
+    return TailorResult(params=p, loss_before=l0, loss_after=l1, reverted=rev, aux=aux)
 
 
 def tailor_cn(
@@ -212,7 +225,8 @@ def tailor_cn(
     """CNGrad: tailor per-example conditional-normalisation parameters.
 
     Args:
-        inner_loss: ``inner_loss(cn) -> (B,)`` per-example losses, where ``cn``
+        inner_loss: ``inner_loss(cn) -> (B,)`` per-example losses (or
+            ``-> ((B,), aux)`` with a per-example ``aux`` such as the rollout), where ``cn``
             maps names to per-example tensors ``(B, C, ...)`` (``γ`` and ``β``).
             Examples must not interact (LayerNorm/GroupNorm, never BatchNorm
             in training mode), so summing over the batch gives each example
@@ -232,27 +246,37 @@ def tailor_cn(
     if not cn_params:
         raise ValueError("cn_params is empty: the model has no conditional-normalisation layers")
     names = list(cn_params)
+    def split(out):
+        return out if isinstance(out, tuple) else (out, None)
+
     with torch.enable_grad():
         c0 = {n: (v if v.requires_grad else v.detach().requires_grad_(True)) for n, v in cn_params.items()}
-        loss0 = inner_loss(c0)
+        loss0, aux0 = split(inner_loss(c0))
         if loss0.ndim != 1:
             raise ValueError(f"inner_loss must return per-example losses of shape (B,), got {tuple(loss0.shape)}")
+        no = torch.zeros_like(loss0, dtype=torch.bool)
+        if steps == 0:
+            return TailorResult(c0, loss0, loss0, no, aux0)
         c, loss = c0, loss0
         for k in range(steps):
             if k > 0:
-                loss = inner_loss(c)
+                loss = split(inner_loss(c))[0]
             gs = torch.autograd.grad(loss.sum(), [c[n] for n in names], create_graph=not first_order)
             lr = _lr_at(inner_lr, k)
             c = {n: c[n] - lr * g for n, g in zip(names, gs)}
-        if steps == 0:
-            return TailorResult(c0, loss0, loss0, torch.zeros_like(loss0, dtype=torch.bool))
-        loss = inner_loss(c)
+        loss, aux = split(inner_loss(c))
     if guard:
         ok = torch.isfinite(loss) & (loss <= loss0)  # (B,)
-        c = {n: torch.where(ok.view(-1, *([1] * (c[n].ndim - 1))), c[n], c0[n]) for n in names}
+
+        def pick(new: Tensor, old: Tensor) -> Tensor:
+            return torch.where(ok.view(-1, *([1] * (new.ndim - 1))), new, old)
+
+        c = {n: pick(c[n], c0[n]) for n in names}
         loss = torch.where(ok, loss, loss0)
-        return TailorResult(c, loss0, loss, ~ok)
-    return TailorResult(c, loss0, loss, torch.zeros_like(loss0, dtype=torch.bool))
+        if aux is not None:
+            aux = pick(aux, aux0)
+        return TailorResult(c, loss0, loss, ~ok, aux)
+    return TailorResult(c, loss0, loss, no, aux)
 
 
 def per_example(fn: Callable[..., Tensor], params_b: Params, *batch: Tensor, chunk_size: Optional[int] = None):
