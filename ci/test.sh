@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (README: `bash ci/test.sh`). Exits non-zero on any failure
+# and prints a timing summary per stage. Budget: <= 30 min on 2 CPU cores.
+#   1. package tests          pytest tests/
+#   2. chapters               nbval re-executes book/*.ipynb, compares "# NBVAL_CHECK_OUTPUT" cells
+#   3. exercises              bash ci/run_exercises.sh if it exists (drift check, solutions, exercises);
+#                             otherwise: python ci/make_exercises.py --check (if present), nbval on
+#                             solutions/*.ipynb, and exercises/*.ipynb must run to the end or stop at a
+#                             stub raising NotImplementedError("Exercise: ...")
+#   4. book                   bash ci/build_book.sh  (warnings are errors; uses the committed outputs)
+#   5. browser                python ci/check_browser.py  (headless chromium on the built HTML)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NOETHER_QUICK="${NOETHER_QUICK:-1}"
+export MPLBACKEND="${MPLBACKEND:-Agg}"
+KERNEL_MPL="module://matplotlib_inline.backend_inline"  # notebook kernels draw inline, whatever MPLBACKEND is
+
+declare -a NAMES=() SECONDS_USED=() RESULTS=()
+FAILED=0
+
+stage() {  # stage NAME COMMAND...: run, time, record; never abort the remaining stages
+  local name="$1"; shift
+  echo; echo "=== ${name}: $*"
+  local t0=$SECONDS rc
+  "$@"; rc=$?
+  NAMES+=("$name"); SECONDS_USED+=($((SECONDS - t0)))
+  if [ "$rc" -eq 0 ]; then RESULTS+=("ok"); else RESULTS+=("FAILED (exit $rc)"); FAILED=1; fi
+}
+
+skip() { NAMES+=("$1"); SECONDS_USED+=(0); RESULTS+=("skipped: $2"); }
+
+pytest_allow_empty() {  # pytest exit code 5 = "no tests collected": not a failure for an empty folder
+  python -m pytest "$@"; local rc=$?
+  if [ "$rc" -eq 5 ]; then echo "(no tests collected)"; return 0; fi
+  return "$rc"
+}
+
+nbval_on() {  # nbval_on FILES...: re-execute notebooks, compare the marked cells
+  MPLBACKEND="$KERNEL_MPL" pytest_allow_empty -q -p no:cacheprovider --nbval-lax \
+    --sanitize-with ci/nbval_sanitize.cfg "$@"
+}
+
+exercises_run_to_stubs() {  # each exercise notebook must run until it reaches an unsolved stub
+  local nb rc=0 out
+  for nb in "$@"; do
+    out="$(mktemp --suffix=.ipynb)"
+    MPLBACKEND="$KERNEL_MPL" python - "$nb" "$out" <<'PY' || rc=1
+import sys, papermill
+from papermill.exceptions import PapermillExecutionError
+src, dst = sys.argv[1], sys.argv[2]
+try:
+    papermill.execute_notebook(src, dst, kernel_name="python3", cwd=src.rsplit("/", 1)[0] or ".", progress_bar=False)
+    print(f"{src}: ran to the end")
+except PapermillExecutionError as e:
+    if e.ename == "NotImplementedError" and "Exercise" in str(e.evalue):
+        print(f"{src}: stopped at its first stub, as expected")
+    else:
+        print(f"{src}: {e.ename}: {e.evalue}", file=sys.stderr); sys.exit(1)
+PY
+    rm -f "$out"
+  done
+  return "$rc"
+}
+
+stage "package tests" pytest_allow_empty -q -p no:cacheprovider tests/
+
+shopt -s nullglob
+chapters=(book/*.ipynb)
+if [ ${#chapters[@]} -gt 0 ]; then stage "chapters (nbval)" nbval_on "${chapters[@]}"; else skip "chapters (nbval)" "no notebooks in book/"; fi
+
+if [ -f ci/run_exercises.sh ]; then
+  # the exercises' own runner: drift check, solutions pass their checks, exercises run to the end
+  stage "exercises + solutions" bash ci/run_exercises.sh
+else
+  if [ -f ci/make_exercises.py ]; then stage "exercises drift" python ci/make_exercises.py --check
+  else skip "exercises drift" "ci/make_exercises.py not present"; fi
+  solutions=(solutions/*.ipynb)
+  if [ ${#solutions[@]} -gt 0 ]; then stage "solutions (nbval)" nbval_on "${solutions[@]}"; else skip "solutions (nbval)" "no notebooks in solutions/"; fi
+  exercises=(exercises/*.ipynb)
+  if [ ${#exercises[@]} -gt 0 ]; then stage "exercises (papermill)" exercises_run_to_stubs "${exercises[@]}"; else skip "exercises (papermill)" "no notebooks in exercises/"; fi
+fi
+
+stage "book build" bash ci/build_book.sh
+if [ -f book/_build/html/intro.html ]; then stage "browser check" python ci/check_browser.py
+else skip "browser check" "no built book"; fi
+
+echo; echo "=== timing summary"
+total=0
+for i in "${!NAMES[@]}"; do
+  printf '%-24s %5ss  %s\n' "${NAMES[$i]}" "${SECONDS_USED[$i]}" "${RESULTS[$i]}"
+  total=$((total + SECONDS_USED[$i]))
+done
+printf '%-24s %5ss  %s\n' "total" "$total" "$([ "$FAILED" -eq 0 ] && echo ok || echo FAILED)"
+exit "$FAILED"
