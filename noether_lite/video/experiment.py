@@ -1,0 +1,178 @@
+"""Experiment functions with defaults: ``run_video`` (SVG vs Noether on ramps or the
+controlled pendulum) and the per-mode settings.
+
+Protocol (both datasets): a shared SVG is pretrained with the plain task loss;
+then two copies continue for the same number of steps, one with the plain loss
+(the SVG baseline) and one with CNGrad meta-training (the Noether Network),
+as the paper did for the controlled pendulum (SVG 50 epochs, then 20 epochs
+of meta-tailoring). Both are evaluated on held-out clips with the same prior
+noise; the Noether model tailors its CN parameters for ``K`` steps first.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Dict, Optional, Sequence
+
+import torch
+
+from .render import PendulumVideoConfig, RampConfig, load_or_render
+from .svg import NoetherVideo, SVGConfig, svg_config
+from .train import VideoTrainConfig, evaluate, resolve_device, train_video
+
+__all__ = ["VideoSetup", "video_setup", "run_video", "video_artifacts", "MODES"]
+
+MODES = ("quick", "default", "full")
+
+
+@dataclass(frozen=True)
+class VideoSetup:
+    """Everything one run needs: data, model and training settings, schedule."""
+
+    dataset: str
+    mode: str
+    data: Any
+    model: SVGConfig
+    train: VideoTrainConfig
+    pretrain_steps: int
+    fork_steps: int
+    n_future: int
+    inner_lr: float = 0.05
+    k_sweep: Sequence[int] = (0, 1, 2, 5)
+
+
+def video_setup(dataset: str = "ramp", mode: str = "quick", seed: int = 0) -> VideoSetup:
+    """Settings for ``dataset`` in ``"ramp"``/``"pendulum"`` and ``mode`` in :data:`MODES`."""
+    if dataset not in ("ramp", "pendulum"):
+        raise ValueError(f"dataset must be 'ramp' or 'pendulum', got {dataset!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    size = {"quick": 32, "default": 64, "full": 128}[mode]
+    model_size = {"quick": "quick", "default": "quick", "full": "paper"}[mode]
+    if dataset == "ramp":
+        n_obj, per = {"quick": (16, 6), "default": (30, 8), "full": (40, 10)}[mode]
+        data = RampConfig(size=size, n_objects=n_obj, clips_per_object=per, seed=seed)
+        model = svg_config(model_size, size)
+        n_future = 20
+    else:
+        n_clips = {"quick": 96, "default": 256, "full": 400}[mode]
+        data = PendulumVideoConfig(size=size, n_clips=n_clips, seed=seed)
+        model = svg_config(model_size, size, stochastic=False, action_dim=1)
+        n_future = 25
+    if mode == "quick":
+        tr = VideoTrainConfig(steps=0, batch_size=8, lr=2e-3, train_future=8, amp="auto", log_every=25, seed=seed)
+        pre, fork = 150, 40
+    elif mode == "default":
+        tr = VideoTrainConfig(steps=0, batch_size=16, lr=1e-3, train_future=10, amp="auto", log_every=50, seed=seed)
+        pre, fork = 2000, 500
+    else:
+        # batch 8: the meta-step needs ~6 GB per clip at 128×128 (batch 16 ran out of memory on an 80 GB H100)
+        tr = VideoTrainConfig(steps=0, batch_size=8, lr=3e-4, train_future=None, amp="auto", log_every=25, seed=seed)
+        pre, fork = 20000, 5000
+    return VideoSetup(dataset, mode, data, model, tr, pre, fork, n_future)
+
+
+def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: str = "auto", progress: bool = True, *,
+              mode: Optional[str] = None, time_budget: Optional[float] = None, cache_dir=None,
+              ckpt_dir=None, k_sweep: Optional[Sequence[int]] = None, keep: int = 4,
+              return_models: bool = False, setup: Optional[VideoSetup] = None) -> Dict[str, Any]:
+    """Train SVG and a Noether Network on ``dataset`` and compare them per horizon.
+
+    Args:
+        dataset: ``"ramp"`` (predict 20 from 2) or ``"pendulum"`` (predict 25 from 2, action-conditioned).
+        quick: 32×32 and a tiny model (CPU, minutes); ``mode`` overrides (``"default"``, ``"full"``).
+        seed: seeds data, initialisation, batches and noise.
+        time_budget: wall-clock seconds for all training (split 50/30/20 between
+            pretraining, the Noether fork and the baseline fork; the baseline fork then
+            takes exactly as many steps as the Noether fork did).
+        ckpt_dir: folder for checkpoints (resumable runs).
+        k_sweep: test-time tailoring steps to sweep (``None``: the setup's).
+        keep: test clips whose predictions are returned (for frame strips), when ``return_models``.
+
+    Returns:
+        JSON-able dict ``{"dataset", "mode", "seed", "mse": {"svg": [...], "noether": [...]},
+        "psnr": {...}, "ssim": {...}, "se": {...}, "k_sweep": {...}, "steps": {...}, "seconds", ...}``;
+        with ``return_models``, also ``"models"``, ``"test"`` and ``"frames"`` (not JSON-able).
+    """
+    t_start = time.perf_counter()
+    mode = mode or ("quick" if quick else "full")
+    st = setup or video_setup(dataset, mode, seed)
+    dev = resolve_device(device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    data = load_or_render(st.data, cache_dir=cache_dir, device=dev)
+    train, test = data.split("train"), data.split("test")
+    torch.manual_seed(seed)
+    base = NoetherVideo(st.model, inner_lr=st.inner_lr)
+    ck = (lambda name: None) if ckpt_dir is None else (lambda name: f"{ckpt_dir}/{dataset}_{mode}_seed{seed}_{name}.pt")
+    tb = (lambda f: None) if time_budget is None else (lambda f: f * time_budget)
+    say = print if progress else (lambda *a, **k: None)
+    say(f"[{dataset}/{mode}] {len(train)} train / {len(test)} test clips, {st.model.image_size}px, device {dev}")
+    say("pretraining SVG")
+    h_pre = train_video(base, train, replace(st.train, steps=st.pretrain_steps, inner_steps=0), device=dev,
+                        ckpt_path=ck("pre"), time_budget=tb(0.5), progress=progress)
+    noe = copy.deepcopy(base)
+    svg = copy.deepcopy(base)
+    say("meta-training the Noether Network (CNGrad, 1 inner step)")
+    h_noe = train_video(noe, train, replace(st.train, steps=st.fork_steps, inner_steps=1,
+                                            seed=seed + 100), device=dev, ckpt_path=ck("noether"),
+                        time_budget=tb(0.3), progress=progress, opt_init=h_pre["opt_state"])
+    fork_done = h_noe["steps_done"]
+    say(f"continuing the SVG baseline for the same {fork_done} steps")
+    h_svg = train_video(svg, train, replace(st.train, steps=fork_done, inner_steps=0,
+                                            seed=seed + 100), device=dev, ckpt_path=ck("svg"), progress=progress,
+                        opt_init=h_pre["opt_state"])
+    say("evaluating on held-out clips")
+    ev_svg = evaluate(svg, test, n_future=st.n_future, steps=0, device=dev, seed=seed, keep=keep)
+    ev_noe = evaluate(noe, test, n_future=st.n_future, steps=1, device=dev, seed=seed, keep=keep)
+    sweep = {}
+    for k in (k_sweep if k_sweep is not None else st.k_sweep):
+        e = ev_noe if k == 1 else evaluate(noe, test, n_future=st.n_future, steps=k, device=dev, seed=seed)
+        sweep[str(k)] = {"psnr": sum(e["psnr"]["mean"]) / st.n_future, "ssim": sum(e["ssim"]["mean"]) / st.n_future,
+                         "mse": sum(e["mse"]["mean"]) / st.n_future, "reverted": e["reverted"]}
+    out: Dict[str, Any] = {"dataset": dataset, "mode": mode, "seed": seed}
+    for m in ("mse", "psnr", "ssim"):
+        out[m] = {"svg": ev_svg[m]["mean"], "noether": ev_noe[m]["mean"]}
+    out["se"] = {m: {"svg": ev_svg[m]["se"], "noether": ev_noe[m]["se"]} for m in ("mse", "psnr", "ssim")}
+    out["k_sweep"] = sweep
+    out["reverted"] = {"test": ev_noe["reverted"], "of": len(test), "train_total": sum(h_noe["reverted"])}
+    out["inner_loss"] = {"before": ev_noe.get("inner_before"), "after": ev_noe.get("inner_after")}
+    out["inner_lr"] = float(noe.inner_lr.detach())
+    out["steps"] = {"pretrain": h_pre["steps_done"], "fork": fork_done}
+    out["train_seconds"] = {"pretrain": h_pre["seconds"], "noether": h_noe["seconds"], "svg": h_svg["seconds"]}
+    out["history"] = {"pretrain": h_pre["loss"], "noether": h_noe["task"], "svg": h_svg["task"]}
+    out["device"] = str(dev) if dev.type != "cuda" else torch.cuda.get_device_name(dev)
+    out["config"] = {"data": asdict(st.data), "model": asdict(st.model), "train": asdict(st.train),
+                     "n_future": st.n_future}
+    out["seconds"] = time.perf_counter() - t_start
+    if return_models:
+        out["models"] = {"svg": svg, "noether": noe}
+        out["test"] = test
+        out["frames"] = {"truth": ev_svg["truth"], "svg": ev_svg["pred"], "noether": ev_noe["pred"]}
+    return out
+
+
+def video_artifacts(folder=None) -> Dict[str, Any]:
+    """Load the committed full-mode results (``artifacts/video/*.json``).
+
+    Looks in ``folder``, else ``$NOETHER_LITE_ARTIFACTS``, ``./artifacts/video`` and
+    ``../artifacts/video`` (a chapter runs from ``book/``). Returns ``{file stem: dict}``
+    plus ``"command"`` (the README's text) and ``"folder"``; empty when nothing is found.
+    """
+    import json
+    import os
+    from pathlib import Path
+
+    cands = [folder] if folder else [os.environ.get("NOETHER_LITE_ARTIFACTS"), "artifacts/video", "../artifacts/video"]
+    for c in cands:
+        if c and Path(c).is_dir() and list(Path(c).glob("*.json")):
+            out: Dict[str, Any] = {"folder": str(Path(c).resolve())}
+            for f in sorted(Path(c).glob("*.json")):
+                out[f.stem] = json.loads(f.read_text())
+            readme = Path(c) / "README.md"
+            out["command"] = readme.read_text() if readme.exists() else ""
+            return out
+    return {}

@@ -1,0 +1,308 @@
+"""Training (baseline and CNGrad meta-training), evaluation, atomic checkpoints.
+
+One function, :func:`train_step`, is the step: ``steps=0`` is the SVG baseline,
+``steps>=1`` the Noether meta-step (tailor the CN parameters on the Noether
+loss of the model's own rollout, then take the teacher-forced task loss of the
+tailored model). Both run the same model on the same batch, which is what the
+benchmark compares. The step does no host synchronisation: losses and guard
+counts stay on the device and are read every ``log_every`` steps.
+
+On CUDA the step runs under bf16 autocast (``amp="auto"``); ``amp="none"`` is
+the fp32 path the tests compare against.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from .metrics import horizon_metrics
+from .render import VideoData
+from .svg import NoetherVideo
+
+__all__ = [
+    "VideoTrainConfig", "resolve_device", "autocast", "train_step", "train_video", "evaluate",
+    "check_clips", "save_checkpoint", "load_checkpoint", "sample_batch",
+]
+
+
+@dataclass(frozen=True)
+class VideoTrainConfig:
+    """Training settings.
+
+    Attributes:
+        steps: optimizer steps.
+        batch_size: clips per step.
+        lr: Adam learning rate (paper 1e-4).
+        inner_steps: tailoring steps in training (paper 1; 0 = baseline SVG).
+        train_future: predicted frames per training window (``None``: the whole clip);
+            windows start at a random frame of the clip.
+        amp: ``"auto"`` (bf16 on CUDA, fp32 on CPU), ``"bf16"`` or ``"none"``.
+        channels_last: channels-last memory format for the convolutions (CUDA).
+        log_every: read losses back to the host every this many steps.
+        ckpt_every: write a checkpoint every this many steps (and at the end).
+        seed: seeds batch sampling and noise.
+    """
+
+    steps: int = 1000
+    batch_size: int = 8
+    lr: float = 1e-4
+    inner_steps: int = 1
+    train_future: Optional[int] = None
+    amp: str = "auto"
+    channels_last: bool = False
+    log_every: int = 50
+    ckpt_every: int = 200
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.amp not in ("auto", "bf16", "none"):
+            raise ValueError(f"amp must be 'auto', 'bf16' or 'none', got {self.amp!r}")
+        if self.steps < 0 or self.batch_size < 1 or self.inner_steps < 0:
+            raise ValueError(f"bad VideoTrainConfig: {self}")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def autocast(device: torch.device, amp: str):
+    """The autocast context for ``amp`` (bf16 on CUDA for ``"auto"``)."""
+    use = amp == "bf16" or (amp == "auto" and device.type == "cuda")
+    if not use:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def check_clips(data: VideoData, *, image_size: int, min_frames: int, action_dim: int = 0) -> None:
+    """Reject clips that do not fit the model before any training.
+
+    Raises:
+        ValueError: wrong frame size, too few frames, or missing/misshaped actions.
+    """
+    N, T, H, W, C = data.frames.shape
+    if (H, W) != (image_size, image_size) or C != 3:
+        raise ValueError(f"frames are {H}×{W}×{C} but the model expects {image_size}×{image_size}×3")
+    if T < min_frames:
+        raise ValueError(f"clips have {T} frames but training needs at least {min_frames}")
+    if N == 0:
+        raise ValueError("the dataset has no clips")
+    if action_dim and (data.actions is None or data.actions.shape[-1] != action_dim):
+        raise ValueError(f"the model expects actions of size {action_dim}; the data has "
+                         f"{None if data.actions is None else tuple(data.actions.shape)}")
+
+
+def check_float_clips(clip: Tensor) -> None:
+    """Float clips must be finite and in [0, 1] (``(B, T, C, H, W)``)."""
+    if clip.ndim != 5:
+        raise ValueError(f"clips must have shape (B, T, C, H, W); got {tuple(clip.shape)}")
+    if not torch.isfinite(clip).all() or clip.min() < 0 or clip.max() > 1:
+        raise ValueError("clip values must be finite and in [0, 1]")
+
+
+def sample_batch(frames_u8: Tensor, actions: Optional[Tensor], *, batch_size: int, length: int,
+                 gen: torch.Generator, device: torch.device, channels_last: bool = False):
+    """Random clips and random windows of ``length`` frames from ``uint8 (N, T, H, W, 3)``.
+
+    Returns:
+        ``(clip (B, length, 3, H, W) float in [0, 1], actions (B, length, A) or None)``.
+    """
+    N, T = frames_u8.shape[:2]
+    idx = torch.randint(0, N, (batch_size,), generator=gen)
+    start = torch.randint(0, T - length + 1, (batch_size,), generator=gen)
+    t = start[:, None] + torch.arange(length)[None, :]  # (B, length)
+    idx_d, t_d = idx.to(frames_u8.device), t.to(frames_u8.device)
+    clip = frames_u8[idx_d[:, None], t_d].to(device, non_blocking=True)  # (B, L, H, W, 3)
+    clip = clip.permute(0, 1, 4, 2, 3).float().div_(255.0)  # (B, L, 3, H, W)
+    acts = None
+    if actions is not None:
+        acts = actions[idx_d[:, None], t_d].to(device, non_blocking=True)
+    return clip, acts
+
+
+def train_step(learner: NoetherVideo, opt: torch.optim.Optimizer, clip: Tensor, *, steps: int,
+               actions: Optional[Tensor] = None, noise=None, amp: str = "auto") -> Tuple[Tensor, Dict[str, Tensor]]:
+    """One optimizer step. ``steps=0``: SVG baseline; ``steps>=1``: Noether meta-step.
+
+    Returns device tensors (no host sync): ``(loss, info)``.
+    """
+    opt.zero_grad(set_to_none=True)
+    with autocast(clip.device, amp):
+        loss, info = learner.meta_loss(clip, steps=steps, actions=actions, noise=noise)
+    loss.backward()
+    opt.step()
+    return loss.detach(), info
+
+
+def save_checkpoint(path, **state) -> None:
+    """Atomically write ``state`` with ``torch.save`` (temporary file, then ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(state, fh)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_checkpoint(path, map_location=None) -> Dict[str, Any]:
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *, device="auto",
+                ckpt_path=None, time_budget: Optional[float] = None, progress: bool = True,
+                max_steps: Optional[int] = None, opt_init: Optional[Dict[str, Dict[str, Any]]] = None) -> Dict[str, Any]:
+    """Train ``learner`` on the clips of ``data`` (baseline when ``cfg.inner_steps == 0``).
+
+    Resumes exactly from ``ckpt_path`` when it exists (model, optimizer, both
+    random generators, step, history). Stops after ``cfg.steps`` steps, or
+    ``max_steps``, or when ``time_budget`` seconds have passed (a checkpoint is
+    written then too).
+
+    Args:
+        opt_init: Adam state per parameter name (``history["opt_state"]`` of an earlier call),
+            to continue a pretrained model without restarting the optimizer.
+
+    Returns:
+        history: ``{"step": [...], "loss": [...], "task": [...], "reverted": [...],
+        "steps_done", "seconds", "opt_state"}``; ``reverted`` counts examples the guard reverted.
+    """
+    dev = resolve_device(device) if isinstance(device, str) else device
+    mcfg = learner.cfg
+    length = mcfg.n_past + (cfg.train_future if cfg.train_future is not None else data.frames.shape[1] - mcfg.n_past)
+    check_clips(data, image_size=mcfg.image_size, min_frames=length, action_dim=mcfg.action_dim)
+    learner.to(dev)
+    if cfg.channels_last:
+        learner.set_channels_last(True)
+    params = [p for p in learner.parameters() if p.requires_grad]
+    if cfg.inner_steps == 0:  # the baseline never uses g_φ or λ_in
+        params = [p for n, p in learner.named_parameters() if p.requires_grad and n.startswith("svg.")]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    name_of = {id(p): n for n, p in learner.named_parameters()}
+    if opt_init:
+        for p in params:
+            st = opt_init.get(name_of[id(p)])
+            if st is not None:
+                opt.state[p] = {k: (v.clone().to(dev) if torch.is_tensor(v) else v) for k, v in st.items()}
+    gen = torch.Generator().manual_seed(cfg.seed)
+    noise_gen = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
+    frames = data.frames.to(dev)
+    actions = data.actions.to(dev) if data.actions is not None else None
+    hist: Dict[str, Any] = {"step": [], "loss": [], "task": [], "reverted": [], "seconds": 0.0}
+    step = 0
+    if ckpt_path is not None and Path(ckpt_path).exists():
+        ck = load_checkpoint(ckpt_path, map_location=dev)
+        learner.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        gen.set_state(ck["gen"])
+        noise_gen.set_state(ck["noise_gen"].to(noise_gen.get_state().device))
+        step, hist = ck["step"], ck["history"]
+    end = cfg.steps if max_steps is None else min(cfg.steps, max_steps)
+    t0 = time.perf_counter()
+    acc = {"loss": torch.zeros((), device=dev), "task": torch.zeros((), device=dev), "reverted": torch.zeros((), device=dev)}
+    n_acc = 0
+
+    def flush():
+        nonlocal n_acc
+        if n_acc:
+            hist["step"].append(step)
+            for k in acc:
+                v = float(acc[k]) / (n_acc if k != "reverted" else 1)  # host sync, every log_every steps
+                hist[k].append(v)
+                acc[k].zero_()
+            if progress:
+                print(f"  step {step:5d}  loss {hist['loss'][-1]:.4f}  task {hist['task'][-1]:.4f}  "
+                      f"reverted {int(hist['reverted'][-1])}", flush=True)
+        n_acc = 0
+
+    def checkpoint():
+        if ckpt_path is not None:
+            save_checkpoint(ckpt_path, model=learner.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
+                            noise_gen=noise_gen.get_state(), step=step, history=hist, config=asdict(cfg))
+
+    learner.train()
+    while step < end:
+        if time_budget is not None and time.perf_counter() - t0 > time_budget:
+            break
+        clip, acts = sample_batch(frames, actions, batch_size=cfg.batch_size, length=length, gen=gen, device=dev)
+        noise = None
+        if mcfg.stochastic:
+            B, nf = clip.shape[0], length - mcfg.n_past
+            noise = (torch.randn(nf, B, mcfg.z_dim, device=dev, generator=noise_gen),
+                     torch.randn(length - 1, B, mcfg.z_dim, device=dev, generator=noise_gen))
+        loss, info = train_step(learner, opt, clip, steps=cfg.inner_steps, actions=acts, noise=noise, amp=cfg.amp)
+        acc["loss"] += loss
+        acc["task"] += info["task"]
+        if "reverted" in info:
+            acc["reverted"] += info["reverted"]
+        n_acc += 1
+        step += 1
+        if step % cfg.log_every == 0:
+            flush()
+        if cfg.ckpt_every and step % cfg.ckpt_every == 0:
+            checkpoint()
+    flush()
+    hist["seconds"] = hist.get("seconds", 0.0) + time.perf_counter() - t0
+    hist["steps_done"] = step
+    checkpoint()
+    hist["opt_state"] = {name_of[id(p)]: opt.state[p] for p in params if p in opt.state}
+    return hist
+
+
+def evaluate(learner: NoetherVideo, data: VideoData, *, n_future: int, steps: int = 0, device="auto",
+             batch_size: int = 16, seed: int = 0, amp: str = "none", keep: int = 0) -> Dict[str, Any]:
+    """Metrics per horizon on every clip of ``data`` (conditioning on the first ``n_past`` frames).
+
+    Args:
+        steps: test-time tailoring steps ``K`` (0: no tailoring).
+        seed: seeds the prior noise; the same seed gives every model the same noise.
+        keep: also return the first ``keep`` clips' predictions (CPU float).
+
+    Returns:
+        ``{"mse"|"psnr"|"ssim": {"mean": [F], "se": [F]}, "reverted": int, "inner_before", "inner_after", "pred"}``.
+    """
+    dev = resolve_device(device) if isinstance(device, str) else device
+    cfg = learner.cfg
+    P = cfg.n_past
+    check_clips(data, image_size=cfg.image_size, min_frames=P + n_future, action_dim=cfg.action_dim)
+    learner.to(dev).eval()
+    N = len(data)
+    gen = torch.Generator().manual_seed(seed)
+    eps_all = torch.randn(n_future, N, cfg.z_dim, generator=gen) if cfg.stochastic else None
+    preds, truths, rev, lb, la = [], [], 0, [], []
+    for a in range(0, N, batch_size):
+        idx = torch.arange(a, min(N, a + batch_size))
+        clip = data.clips(idx, device=dev)[:, : P + n_future]  # (b, P+F, 3, H, W)
+        acts = data.actions[idx].to(dev) if data.actions is not None else None
+        eps = eps_all[:, idx].to(dev) if eps_all is not None else None
+        with autocast(dev, amp):
+            pred, res = learner.predict(clip[:, :P], n_future, steps=steps, actions=acts, eps=eps)
+        preds.append(pred.float().cpu())
+        truths.append(clip[:, P:].cpu())
+        if res is not None:
+            rev += int(res.n_reverted)
+            lb.append(res.loss_before.detach().cpu())
+            la.append(res.loss_after.detach().cpu())
+    pred, truth = torch.cat(preds), torch.cat(truths)
+    out: Dict[str, Any] = horizon_metrics(pred, truth)
+    out["reverted"] = rev
+    if lb:
+        out["inner_before"] = float(torch.cat(lb).mean())
+        out["inner_after"] = float(torch.cat(la).mean())
+    if keep:
+        out["pred"] = pred[:keep]
+        out["truth"] = truth[:keep]
+    return out
