@@ -1,4 +1,4 @@
-"""``noether-lite``: a thin command line over the experiment functions.
+"""noether-lite: a thin command line over the experiment functions.
 
 Subcommands: ``pendulum`` (physical systems), and, when their modules are
 present, ``symbolic``, ``video``, ``bench`` and ``lab``.
@@ -42,16 +42,21 @@ def _add_mode(p: argparse.ArgumentParser) -> None:
 
 
 def _pendulum(args: argparse.Namespace) -> int:
-    from .physics import run_physics
+    from .physics import PhysicsConfig, run_physics
 
     out = check_json_path(args.json)
-    res = run_physics(args.system, quick=args.quick, seed=args.seed, device=args.device, progress=not args.no_progress)
+    overrides = {k: getattr(args, k) for k in ("pretrain_steps", "meta_steps", "hidden") if getattr(args, k) is not None}
+    for k, v in overrides.items():
+        if v < (1 if k == "hidden" else 0):
+            raise SystemExit(f"error: --{k.replace('_', '-')} must be >= {1 if k == 'hidden' else 0}, got {v}")
+    cfg = PhysicsConfig.for_mode(args.system, quick=args.quick, seed=args.seed, **overrides)
+    res = run_physics(args.system, config=cfg, device=args.device, progress=not args.no_progress)
     res.pop("config", None)
     print(f"{res['system']} ({res['mode']}, seed {res['seed']}, {res['seconds']:.0f} s)")
     print(f"{'method':<18}{'test RMSE':>12}{'energy drift':>15}")
     for k, v in res["rmse"].items():
         print(f"{k:<18}{v:>12.4f}{res['energy_drift'][k]:>15.4f}")
-    slim = {k: res[k] for k in ("system", "mode", "seed", "rmse", "energy_drift", "inner_lr", "reverted", "seconds")}
+    slim = {k: res[k] for k in ("system", "mode", "seed", "rmse", "energy_drift", "inner_lr", "reverted", "meta_trained", "seconds")}
     write_json(out, slim)
     return 0
 
@@ -73,16 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", default=None, help="write the results here")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--pretrain-steps", type=int, default=None, help="override the mode's pretraining steps")
+    p.add_argument("--meta-steps", type=int, default=None, help="override the mode's meta-training steps")
+    p.add_argument("--hidden", type=int, default=None, help="override the MLP width (200)")
     p.set_defaults(func=_pendulum)
 
-    # Optional subcommands contributed by other modules.
-    for mod, fn in (("symbolic", "add_symbolic_parser"), ("video.cli", "add_video_parsers"), ("labs", "add_lab_parser")):
-        try:
-            module = __import__(f"noether_lite.{mod}", fromlist=[fn])
-        except ImportError:
-            continue
-        if hasattr(module, fn):
-            getattr(module, fn)(sub)
+    from .labs import add_lab_parser
+    from .symbolic import add_symbolic_parser
+    from .video.cli import add_bench_video_parser, add_video_parser
+
+    add_symbolic_parser(sub)
+    add_video_parser(sub)
+    bench = sub.add_parser("bench", help="benchmarks (speed ratios against a baseline in the same run)")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCH")
+    bench_sub.required = True
+    add_bench_video_parser(bench_sub)
+    add_lab_parser(sub)
     return ap
 
 

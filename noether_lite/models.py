@@ -29,12 +29,13 @@ class CondNorm(nn.Module):
 
     The parameters are not stored in the module: they are passed in per call
     as ``cn[f"{key}.gamma"]`` and ``cn[f"{key}.beta"]`` of shape ``(B, C)``,
-    which broadcast against ``h`` of shape ``(B, C)`` or ``(B, C, H, W)``.
+    which broadcast against ``h`` of shape ``(B, C)``, ``(B, C, H, W)`` or,
+    with ``channel_last=True``, ``(B, ..., C)``.
     """
 
-    def __init__(self, key: str, channels: int) -> None:
+    def __init__(self, key: str, channels: int, *, channel_last: bool = False) -> None:
         super().__init__()
-        self.key, self.channels = key, channels
+        self.key, self.channels, self.channel_last = key, channels, channel_last
 
     def init_params(self, batch_size: int, *, device=None, dtype=None) -> Dict[str, Tensor]:
         """Fresh ``(γ, β) = (1, 0)`` for ``batch_size`` examples."""
@@ -47,10 +48,13 @@ class CondNorm(nn.Module):
         if cn is None:
             return h
         g, b = cn[f"{self.key}.gamma"], cn[f"{self.key}.beta"]
-        extra = h.ndim - g.ndim  # broadcast (B, C) over trailing spatial dims
+        extra = h.ndim - g.ndim
         if extra > 0:
-            g = g.reshape(*g.shape, *([1] * extra))
-            b = b.reshape(*b.shape, *([1] * extra))
+            if self.channel_last:  # (B, C) against (B, ..., C): broadcast over the middle dims
+                shape = (g.shape[0],) + (1,) * extra + (g.shape[1],)
+            else:  # (B, C) against (B, C, H, W): broadcast over trailing spatial dims
+                shape = tuple(g.shape) + (1,) * extra
+            g, b = g.reshape(shape), b.reshape(shape)
         return g * h + b
 
 
@@ -72,7 +76,7 @@ class MLP(nn.Module):
         self.dim, self.use_cn = dim, cn
         sizes = [dim] + [hidden] * layers
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.cns = nn.ModuleList(CondNorm(f"cn{i}", hidden) for i in range(layers))
+        self.cns = nn.ModuleList(CondNorm(f"cn{i}", hidden, channel_last=True) for i in range(layers))
         self.act = _activation(activation)
         self.out = nn.Linear(hidden, dim)
 

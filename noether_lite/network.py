@@ -73,6 +73,20 @@ class NoetherNetwork(nn.Module):
     def noether_loss(self, traj: Tensor) -> Tensor:
         return noether_loss(self.embedding, traj, form=self.loss_form)
 
+    def tailored_field(self, x: Tensor, result: TailorResult) -> Tensor:
+        """The tailored vector field of each example at its own states.
+
+        Args:
+            x: states ``(B, ..., D)``; example ``i`` uses its own tailored parameters.
+            result: what :meth:`predict` returned.
+
+        Returns:
+            ``dx/dt`` of shape ``(B, ..., D)``.
+        """
+        if self.cfg.mode == "cn":
+            return self.model(x, result.params)
+        return per_example(lambda p, xs: functional_call(self.model, p, (xs,)), result.params, x)
+
     # ------------------------------------------------------------------ predict
     def predict(
         self, x0: Tensor, n_steps: int, *, steps: Optional[int] = None, inner_lr=None, first_order: Optional[bool] = None

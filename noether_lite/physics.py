@@ -28,7 +28,7 @@ from .tailor import TailorConfig
 from .train import History, auto_device, fit, seed_everything
 
 __all__ = [
-    "PhysicsConfig", "LR_GRID_WEIGHTS", "pretrain", "meta_train", "evaluate", "select_inner_lr", "run_physics", "METHODS",
+    "PhysicsConfig", "LR_GRID_WEIGHTS", "train_rollout_rmse", "pretrain", "meta_train", "evaluate", "select_inner_lr", "run_physics", "METHODS",
     "LR_GRID",
 ]
 
@@ -54,12 +54,13 @@ class PhysicsConfig:
     pretrain_steps: int = 2000
     pretrain_lr: float = 1e-3
     pretrain_batch: int = 256
-    meta_steps: int = 60
+    meta_steps: int = 40
     meta_lr: float = 1e-4
     embedding_lr: float = 1e-3
-    meta_batch: int = 25
+    meta_batch: int = 8
     inner_steps: int = 1
     tailor_mode: str = "cn"
+    learn_inner_lr: bool = True
     integrator: str = "rk4"
     loss_form: str = "start"
     embedding_dim: int = 1
@@ -101,14 +102,19 @@ def pretrain(model: nn.Module, data: TrajectoryData, *, steps: int, lr: float = 
 
 def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: float = 1e-4, embedding_lr: float = 1e-3,
                batch_size: int = 25, seed: int = 0, progress: bool = True, desc: str = "meta-train",
-               checkpoint=None, config: Optional[dict] = None, on_step=None) -> History:
-    """Meta-tailoring: minimise the task loss of the *tailored* rollout.
+               checkpoint=None, config: Optional[dict] = None, on_step=None, target: str = "derivative") -> History:
+    """Meta-tailoring: minimise the task loss of the *tailored* model.
 
-    Each step draws ``batch_size`` training trajectories, tailors the model to
-    each one from its first observed state, rolls out its full length and
-    takes the MSE against the observed states. Gradients reach ``θ``, the
-    embedding ``φ`` (second order) and a learned inner lr.
+    Each step draws ``batch_size`` training trajectories and tailors the model
+    to each one on the Noether loss of its rollout from the first observed
+    state. The task loss is then, with ``target="derivative"`` (default), the
+    HNN protocol's loss of the *tailored* vector field, MSE to ``dx/dt`` at
+    that trajectory's observed states; with ``target="trajectory"``, the MSE
+    of the tailored rollout to the observed (noisy) states. Gradients reach
+    ``θ``, the embedding ``φ`` (second order) and a learned inner lr.
     """
+    if target not in ("derivative", "trajectory"):
+        raise ValueError(f"target must be 'derivative' or 'trajectory', got {target!r}")
     x = data.x  # (N, T + 1, D)
     n_steps = x.shape[1] - 1
     modules = {"model": net.model}
@@ -121,7 +127,10 @@ def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: flo
     def loss_fn(gen: torch.Generator):
         idx = torch.randperm(x.shape[0], generator=gen)[:batch_size].to(x.device)
         traj, res = net.predict(x[idx, 0], n_steps)
-        return ((traj[:, 1:] - x[idx, 1:]) ** 2).mean(), {"reverted": res.n_reverted}
+        if target == "trajectory":
+            return ((traj[:, 1:] - x[idx, 1:]) ** 2).mean(), {"reverted": res.n_reverted}
+        pred = net.tailored_field(x[idx], res)  # (b, T + 1, D)
+        return ((pred - data.dxdt[idx]) ** 2).mean(), {"reverted": res.n_reverted}
 
     return fit(modules=modules, loss_fn=loss_fn, steps=steps, lr=lrs, seed=seed, progress=progress, desc=desc,
                checkpoint=checkpoint, config=config or {"stage": desc, "steps": steps, "data": data.meta},
@@ -161,19 +170,25 @@ def evaluate(predictor: Union[nn.Module, NoetherNetwork], data: TrajectoryData, 
     }
 
 
+def train_rollout_rmse(net: Union[nn.Module, NoetherNetwork], data: TrajectoryData, **predict_kw) -> float:
+    """RMSE of (tailored) rollouts from each TRAINING trajectory's first observed
+    state against its observed states: the model-selection score (no test data)."""
+    x0, n_steps = data.x[:, 0], data.x.shape[1] - 1
+    if isinstance(net, NoetherNetwork):
+        traj = net.predict(x0, n_steps, **predict_kw)[0].detach()
+    else:
+        traj = _rollout_plain(net, x0, n_steps, data.dt, "rk4")
+    return float(((traj[:, 1:] - data.x[:, 1:]) ** 2).mean().sqrt())
+
+
 def select_inner_lr(net: NoetherNetwork, data: TrajectoryData, *, grid: Iterable[float] = LR_GRID) -> Tuple[float, Dict[float, float]]:
     """Pick ``λ_in`` by one-step tailoring on TRAINING trajectories (as the paper does).
 
     Returns:
         ``(best_lr, {lr: train rmse})``; ``best_lr`` is 0.0 if no rate helps.
     """
-    scores: Dict[float, float] = {}
-    x0, n_steps = data.x[:, 0], data.x.shape[1] - 1
-    for lr in grid:
-        traj, _ = net.predict(x0, n_steps, inner_lr=lr)
-        scores[lr] = float(((traj.detach()[:, 1:] - data.x[:, 1:]) ** 2).mean().sqrt())
-    base, _ = net.predict(x0, n_steps, steps=0)
-    base_score = float(((base.detach()[:, 1:] - data.x[:, 1:]) ** 2).mean().sqrt())
+    scores = {lr: train_rollout_rmse(net, data, inner_lr=lr) for lr in grid}
+    base_score = train_rollout_rmse(net, data, steps=0)
     best = min(scores, key=scores.get)
     return (best if scores[best] < base_score else 0.0), scores
 
@@ -189,6 +204,7 @@ def run_physics(
     progress: bool = True,
     config: Optional[PhysicsConfig] = None,
     embedding: Optional[nn.Module] = None,
+    return_models: bool = False,
 ) -> Dict[str, object]:
     """Train and evaluate the requested methods on one system.
 
@@ -202,6 +218,8 @@ def run_physics(
             ``embedding`` is given (e.g. a discovered formula).
         config: a full :class:`PhysicsConfig` (overrides ``quick``/``seed``).
         embedding: an extra, user-supplied Noether embedding to meta-tailor with.
+        return_models: also return the trained models, test data and rollouts
+            under ``"models"``, ``"data"`` and ``"traj"`` (not JSON-ready).
 
     Returns:
         A JSON-ready dict ``{"system", "mode", "seed", "rmse": {...}, "energy_drift": {...},
@@ -218,19 +236,24 @@ def run_physics(
     train, test = make_dataset(sys_, seed=cfg.seed)
     train, test = train.to(dev), test.to(dev)
 
-    out: Dict[str, Dict] = {"rmse": {}, "energy_drift": {}, "inner_lr": {}, "reverted": {}, "rmse_per_horizon": {}}
+    out: Dict[str, Dict] = {"rmse": {}, "energy_drift": {}, "inner_lr": {}, "reverted": {}, "rmse_per_horizon": {},
+                            "meta_trained": {}}
+    models: Dict[str, nn.Module] = {}
+    trajs: Dict[str, Tensor] = {}
 
     def record(name: str, ev: Dict[str, object]) -> None:
         out["rmse"][name] = ev["rmse"]
         out["energy_drift"][name] = ev["energy_drift"]
         out["reverted"][name] = ev["reverted"]
         out["rmse_per_horizon"][name] = ev["rmse_per_horizon"]
+        trajs[name] = ev["traj"]
 
     torch.manual_seed(cfg.seed)
     vanilla = MLP(hidden=cfg.hidden, cn=cfg.tailor_mode == "cn").to(dev)
     pretrain(vanilla, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
              seed=cfg.seed, progress=progress, desc=f"{sys_.name}: vanilla MLP")
     record("vanilla", evaluate(vanilla, test, system=sys_, integrator=cfg.integrator))
+    models["vanilla"] = vanilla
 
     if "hnn" in methods:
         torch.manual_seed(cfg.seed)
@@ -238,6 +261,7 @@ def run_physics(
         pretrain(hnn, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
                  seed=cfg.seed, progress=progress, desc=f"{sys_.name}: HNN")
         record("hnn", evaluate(hnn, test, system=sys_, integrator=cfg.integrator))
+        models["hnn"] = hnn
 
     def noether(name: str, emb: nn.Module, learn: bool) -> None:
         torch.manual_seed(cfg.seed)
@@ -246,15 +270,24 @@ def run_physics(
         lr, _ = select_inner_lr(net, train, grid=cfg.lr_grid)
         if learn:
             lr = lr or min(cfg.lr_grid)
-        tcfg = TailorConfig(steps=cfg.inner_steps, inner_lr=lr, learn_inner_lr=learn and lr > 0, mode=cfg.tailor_mode)
+        tcfg = TailorConfig(steps=cfg.inner_steps, inner_lr=lr, learn_inner_lr=cfg.learn_inner_lr and lr > 0,
+                            mode=cfg.tailor_mode)
         net = NoetherNetwork(net.model, net.embedding, dt=train.dt, integrator=cfg.integrator,
                              loss_form=cfg.loss_form, tailor=tcfg)
+        kept = False
         if lr > 0 and cfg.meta_steps > 0:
+            before = copy.deepcopy(net)
             meta_train(net, train, steps=cfg.meta_steps, lr=cfg.meta_lr, embedding_lr=cfg.embedding_lr,
                        batch_size=cfg.meta_batch, seed=cfg.seed, progress=progress, desc=f"{sys_.name}: {name}")
+            # Model selection on training data only: keep meta-training if it helped there.
+            kept = train_rollout_rmse(net, train) <= train_rollout_rmse(before, train)
+            if not kept:
+                net = before
+        out["meta_trained"][name] = kept
         ev = evaluate(net, test, system=sys_)
         record(name, ev)
-        out["inner_lr"][name] = [float(v) for v in torch.as_tensor(net.inner_lr()).reshape(-1)]
+        models[name] = net
+        out["inner_lr"][name] = [float(v) for v in torch.as_tensor(net.inner_lr()).detach().reshape(-1)]
 
     if "noether_oracle" in methods:
         noether("noether_oracle", OracleEmbedding(sys_), learn=False)
@@ -264,7 +297,10 @@ def run_physics(
     if embedding is not None:
         noether("noether_custom", embedding, learn=False)
 
-    return {
+    result = {
         "system": sys_.name, "mode": "quick" if cfg.quick else "full", "seed": cfg.seed,
         **out, "config": asdict(cfg), "device": str(dev), "seconds": round(time.perf_counter() - t_start, 2),
     }
+    if return_models:
+        result.update(models=models, data={"train": train, "test": test}, traj=trajs)
+    return result

@@ -1,0 +1,48 @@
+"""The physics experiment end to end (tiny schedule) and its command line."""
+import json
+
+import pytest
+import torch
+
+import noether_lite as nl
+from noether_lite.cli import main
+
+
+def test_cli_writes_the_documented_json(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    rc = main(["pendulum", "--system", "spring", "--quick", "--seed", "1", "--json", str(out), "--no-progress",
+               "--pretrain-steps", "30", "--meta-steps", "2", "--hidden", "16"])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert set(res) >= {"system", "mode", "seed", "rmse", "energy_drift", "seconds"}
+    assert res["system"] == "spring" and res["mode"] == "quick" and res["seed"] == 1
+    assert set(res["rmse"]) == {"vanilla", "hnn", "noether_oracle", "noether_learned"}
+    assert all(v == v and v > 0 for v in res["rmse"].values())  # finite, positive
+    assert "noether_oracle" in capsys.readouterr().out  # the printed table
+
+
+def test_json_into_a_missing_folder_fails_before_any_work(tmp_path):
+    with pytest.raises(SystemExit, match="does not exist"):
+        main(["pendulum", "--json", str(tmp_path / "missing" / "r.json")])
+
+
+def test_unknown_system_and_method():
+    with pytest.raises(SystemExit):
+        main(["pendulum", "--system", "double-pendulum"])
+    with pytest.raises(ValueError, match="unknown method"):
+        nl.run_physics("spring", methods=("vanilla", "magic"))
+
+
+def test_oracle_tailoring_at_test_time_lowers_rmse_on_the_pendulum():
+    """The effect the experiment rests on, at a size a test can afford."""
+    torch.manual_seed(0)
+    train, test = nl.make_dataset("pendulum", seed=0, n_traj=12)
+    model = nl.MLP(hidden=64, cn=True)
+    nl.pretrain(model, train, steps=400, progress=False)
+    net = nl.NoetherNetwork(model, nl.OracleEmbedding("pendulum"), dt=train.dt,
+                            tailor=nl.TailorConfig(steps=1, inner_lr=1e-3, mode="cn"))
+    lr, scores = nl.select_inner_lr(net, train, grid=(1e-3, 1e-2, 1e-1))
+    assert lr > 0, scores
+    plain = nl.evaluate(model, test, system="pendulum")
+    tailored = nl.evaluate(net, test, system="pendulum", inner_lr=lr)
+    assert tailored["energy_drift"] < plain["energy_drift"]
