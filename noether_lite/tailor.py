@@ -182,8 +182,13 @@ def tailor_weights(
     batch = _as_tuple(batch)
     names = list(params)
 
+    has_aux = [False]
+
     def split(out):
-        return out if isinstance(out, tuple) else (out, None)
+        if isinstance(out, tuple):
+            has_aux[0] = True
+            return out
+        return out, out.new_zeros(())  # a placeholder: vmap outputs must be tensors
 
     def loss_only(p, *example):
         return split(inner_loss(p, *example))[0]
@@ -204,13 +209,12 @@ def tailor_weights(
             ok = torch.isfinite(loss) & (loss <= loss0)
             p = {n: torch.where(ok, p[n], params[n]) for n in names}
             loss = torch.where(ok, loss, loss0)
-            if aux is not None:
-                aux = torch.where(ok, aux, aux0)
+            aux = torch.where(ok, aux, aux0)
             return p, loss0, loss, ~ok, aux
         return p, loss0, loss, no, aux
 
     p, l0, l1, rev, aux = vmap(one, chunk_size=chunk_size)(*batch)
-    return TailorResult(params=p, loss_before=l0, loss_after=l1, reverted=rev, aux=aux)
+    return TailorResult(params=p, loss_before=l0, loss_after=l1, reverted=rev, aux=aux if has_aux[0] else None)
 
 
 def tailor_cn(

@@ -135,3 +135,25 @@ def test_bad_inputs():
         nl.NoetherNetwork(nl.MLP(), nl.EmbeddingMLP(), dt=0.1, tailor=nl.TailorConfig(mode="cn"))
     with pytest.raises(ValueError, match="form"):
         nl.noether_loss(lambda x: x, torch.zeros(2, 3, 2), form="sideways")
+
+
+def test_plain_scalar_inner_loss_and_matches_a_python_loop():
+    """tailor_weights with an inner loss that returns only a scalar, against a naive loop."""
+    torch.manual_seed(0)
+    model = nl.MLP(hidden=6).double()
+    g = nl.OracleEmbedding("spring")
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    from torch.func import functional_call
+
+    def inner(p, x):
+        traj = nl.integrate(lambda s: functional_call(model, p, (s,)), x, n_steps=3, dt=0.1)
+        return nl.noether_loss(g, traj)
+
+    x0 = torch.randn(4, 2, dtype=torch.float64)
+    res = nl.tailor_weights(inner, params, x0, steps=1, inner_lr=0.01, guard=False)
+    assert res.aux is None
+    for i in range(4):
+        p = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+        grads = torch.autograd.grad(inner(p, x0[i]), list(p.values()))
+        for (k, v), gr in zip(p.items(), grads):
+            assert torch.allclose(res.params[k][i], v - 0.01 * gr, atol=1e-12)
