@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    rc = args.func(args)
+    return rc if isinstance(rc, int) else 0  # some subcommands return their result dict
 
 
 if __name__ == "__main__":  # pragma: no cover
