@@ -29,6 +29,7 @@ from .train import History, auto_device, fit, seed_everything
 from .metrics import energy_drift, rmse, rmse_per_horizon
 from .physics import (
     LR_GRID, METHODS, PhysicsConfig, evaluate, meta_train, pretrain, run_physics, select_inner_lr,
+    train_rollout_rmse,
 )
 from .theory import (
     expected_gap, fit_translation, gap_table, generalization_gap, projector, subspace_basis,
@@ -40,6 +41,9 @@ from .symbolic import (
 )
 from .viz import phase_portrait, plot_curves, plot_energy_drift, plot_gap_vs_n, plot_rollouts
 from .widgets import pendulum_explorer, pendulum_figure
+from .physics_viz import (
+    PAPER_RMSE, embedding_correlation, plot_level_sets, plot_lr_sweep, plot_rmse_per_horizon, results_table,
+)
 from . import check, labs, video
 
 __all__ = [
@@ -53,7 +57,7 @@ __all__ = [
     "TailorConfig", "TailorResult", "InnerLR", "tailor_weights", "tailor_cn", "per_example", "NoetherNetwork",
     # training, metrics, experiments
     "History", "fit", "seed_everything", "auto_device", "rmse", "rmse_per_horizon", "energy_drift",
-    "PhysicsConfig", "METHODS", "LR_GRID", "pretrain", "meta_train", "evaluate", "select_inner_lr", "run_physics",
+    "PhysicsConfig", "METHODS", "LR_GRID", "train_rollout_rmse", "pretrain", "meta_train", "evaluate", "select_inner_lr", "run_physics",
     # theory (Theorem 1)
     "subspace_basis", "projector", "fit_translation", "translation_losses", "generalization_gap", "gap_table",
     "expected_gap", "theorem1_bound",
@@ -63,6 +67,7 @@ __all__ = [
     # figures and widgets
     "phase_portrait", "plot_energy_drift", "plot_rollouts", "plot_curves", "plot_gap_vs_n",
     "pendulum_figure", "pendulum_explorer",
+    "plot_level_sets", "plot_rmse_per_horizon", "plot_lr_sweep", "embedding_correlation", "results_table", "PAPER_RMSE",
     # sub-namespaces
     "video", "check", "labs",
 ]

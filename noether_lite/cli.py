@@ -42,7 +42,7 @@ def _add_mode(p: argparse.ArgumentParser) -> None:
 
 
 def _pendulum(args: argparse.Namespace) -> int:
-    from .physics import PhysicsConfig, run_physics
+    from .physics import METHODS, PhysicsConfig, run_physics
 
     out = check_json_path(args.json)
     overrides = {k: getattr(args, k) for k in ("pretrain_steps", "meta_steps", "hidden") if getattr(args, k) is not None}
@@ -50,12 +50,17 @@ def _pendulum(args: argparse.Namespace) -> int:
         if v < (1 if k == "hidden" else 0):
             raise SystemExit(f"error: --{k.replace('_', '-')} must be >= {1 if k == 'hidden' else 0}, got {v}")
     cfg = PhysicsConfig.for_mode(args.system, quick=args.quick, seed=args.seed, **overrides)
-    res = run_physics(args.system, config=cfg, device=args.device, progress=not args.no_progress)
+    methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else METHODS
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise SystemExit(f"error: unknown method(s) {sorted(unknown)}; choose from {', '.join(METHODS)}")
+    res = run_physics(args.system, config=cfg, device=args.device, progress=not args.no_progress, methods=methods)
     res.pop("config", None)
     print(f"{res['system']} ({res['mode']}, seed {res['seed']}, {res['seconds']:.0f} s)")
-    print(f"{'method':<18}{'test RMSE':>12}{'energy drift':>15}")
+    print(f"{'method':<18}{'test RMSE':>12}{'energy drift':>15}{'meta-trained':>14}")
     for k, v in res["rmse"].items():
-        print(f"{k:<18}{v:>12.4f}{res['energy_drift'][k]:>15.4f}")
+        mt = res["meta_trained"].get(k)
+        print(f"{k:<18}{v:>12.4f}{res['energy_drift'][k]:>15.4f}{'' if mt is None else ('kept' if mt else 'rejected'):>14}")
     slim = {k: res[k] for k in ("system", "mode", "seed", "rmse", "energy_drift", "inner_lr", "reverted", "meta_trained", "seconds")}
     write_json(out, slim)
     return 0
@@ -81,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pretrain-steps", type=int, default=None, help="override the mode's pretraining steps")
     p.add_argument("--meta-steps", type=int, default=None, help="override the mode's meta-training steps")
     p.add_argument("--hidden", type=int, default=None, help="override the MLP width (200)")
+    p.add_argument("--methods", default=None, help="comma-separated subset (default: all): "
+                   "vanilla,hnn,noether_oracle,noether_learned,vanilla_tuned")
     p.set_defaults(func=_pendulum)
 
     from .labs import add_lab_parser

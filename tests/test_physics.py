@@ -16,7 +16,7 @@ def test_cli_writes_the_documented_json(tmp_path, capsys):
     res = json.loads(out.read_text())
     assert set(res) >= {"system", "mode", "seed", "rmse", "energy_drift", "seconds"}
     assert res["system"] == "spring" and res["mode"] == "quick" and res["seed"] == 1
-    assert set(res["rmse"]) == {"vanilla", "hnn", "noether_oracle", "noether_learned"}
+    assert set(res["rmse"]) == {"vanilla", "hnn", "noether_oracle", "noether_learned", "vanilla_tuned"}
     assert all(v == v and v > 0 for v in res["rmse"].values())  # finite, positive
     assert "noether_oracle" in capsys.readouterr().out  # the printed table
 
@@ -31,6 +31,8 @@ def test_unknown_system_and_method():
         main(["pendulum", "--system", "double-pendulum"])
     with pytest.raises(ValueError, match="unknown method"):
         nl.run_physics("spring", methods=("vanilla", "magic"))
+    with pytest.raises(SystemExit, match="unknown method"):
+        main(["pendulum", "--methods", "vanilla,magic"])
 
 
 def test_oracle_tailoring_at_test_time_lowers_rmse_on_the_pendulum():
