@@ -137,8 +137,8 @@ def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: flo
                on_step=on_step)
 
 
-@torch.no_grad()
 def _rollout_plain(model: nn.Module, x0: Tensor, n_steps: int, dt: float, integrator: str) -> Tensor:
+    # An HNN differentiates its H to get the vector field, so it needs grad mode; nothing else does.
     with torch.enable_grad() if isinstance(model, HNN) else torch.no_grad():
         traj = integrate(model, x0, n_steps=n_steps, dt=dt, method=integrator)
     return traj.detach()
