@@ -225,6 +225,7 @@ def tailor_cn(
     inner_lr: LR,
     first_order: bool = False,
     guard: bool = True,
+    final: str = "graph",
 ) -> TailorResult:
     """CNGrad: tailor per-example conditional-normalisation parameters.
 
@@ -240,6 +241,11 @@ def tailor_cn(
         inner_lr: ``λ_in``: a float, a 0-d tensor, or a ``(K,)`` tensor.
         first_order: do not build the graph of the inner gradient.
         guard: revert examples whose tailored loss is non-finite or larger.
+        final: how the inner loss at the tailored parameters is evaluated:
+            ``"graph"`` (differentiable: the outer loss may use ``loss_after`` or ``aux``),
+            ``"value"`` (under ``no_grad``: enough for the guard and for reporting; saves the
+            memory of a graph nobody differentiates), or ``"skip"`` (not evaluated, needs
+            ``guard=False``; ``loss_after`` is then NaN and ``aux`` is ``None``).
 
     Returns:
         :class:`TailorResult` with ``params`` of the same shapes as ``cn_params``.
@@ -249,6 +255,10 @@ def tailor_cn(
     _check_steps(steps)
     if not cn_params:
         raise ValueError("cn_params is empty: the model has no conditional-normalisation layers")
+    if final not in ("graph", "value", "skip"):
+        raise ValueError(f"final must be 'graph', 'value' or 'skip', got {final!r}")
+    if final == "skip" and guard:
+        raise ValueError("final='skip' needs guard=False: the guard compares the losses before and after")
     names = list(cn_params)
     def split(out):
         return out if isinstance(out, tuple) else (out, None)
@@ -268,7 +278,13 @@ def tailor_cn(
             gs = torch.autograd.grad(loss.sum(), [c[n] for n in names], create_graph=not first_order)
             lr = _lr_at(inner_lr, k)
             c = {n: c[n] - lr * g for n, g in zip(names, gs)}
-        loss, aux = split(inner_loss(c))
+        if final == "skip":
+            return TailorResult(c, loss0, torch.full_like(loss0.detach(), float("nan")), no, None)
+        if final == "value":
+            with torch.no_grad():
+                loss, aux = split(inner_loss(c))
+        else:
+            loss, aux = split(inner_loss(c))
     if guard:
         ok = torch.isfinite(loss) & (loss <= loss0)  # (B,)
 
@@ -276,9 +292,10 @@ def tailor_cn(
             return torch.where(ok.view(-1, *([1] * (new.ndim - 1))), new, old)
 
         c = {n: pick(c[n], c0[n]) for n in names}
-        loss = torch.where(ok, loss, loss0)
+        detach = final == "value"  # the reported values carry no graph then
+        loss = torch.where(ok, loss, loss0.detach() if detach else loss0)
         if aux is not None:
-            aux = pick(aux, aux0)
+            aux = pick(aux, aux0.detach() if detach and aux0 is not None else aux0)
         return TailorResult(c, loss0, loss, ~ok, aux)
     return TailorResult(c, loss0, loss, no, aux)
 

@@ -111,6 +111,28 @@ def test_guard_reverts_a_planted_exploding_lr_and_counts():
     assert int(cres.n_reverted) == 4
 
 
+def test_final_value_and_skip_match_the_differentiable_final_loss():
+    net = _net("cn")
+    x0 = torch.randn(5, 2, dtype=torch.float64)
+    cn0 = net.model.init_cn(5, dtype=torch.float64)
+    inner = lambda c: net.noether_loss(net.rollout(x0, 4, cn=c))  # noqa: E731
+    ref = nl.tailor_cn(inner, cn0, steps=2, inner_lr=0.05, final="graph")
+    val = nl.tailor_cn(inner, cn0, steps=2, inner_lr=0.05, final="value")
+    skip = nl.tailor_cn(inner, cn0, steps=2, inner_lr=0.05, guard=False, final="skip")
+    assert ref.loss_after.grad_fn is not None and val.loss_after.grad_fn is None
+    torch.testing.assert_close(val.loss_after, ref.loss_after.detach(), rtol=0, atol=0)
+    assert torch.equal(val.reverted, ref.reverted)
+    for k in ref.params:  # same tailored parameters, still differentiable in every mode
+        torch.testing.assert_close(val.params[k], ref.params[k], rtol=0, atol=0)
+        torch.testing.assert_close(skip.params[k], ref.params[k], rtol=0, atol=0)
+        assert val.params[k].grad_fn is not None
+    assert torch.isnan(skip.loss_after).all() and skip.aux is None
+    with pytest.raises(ValueError, match="guard=False"):
+        nl.tailor_cn(inner, cn0, steps=1, inner_lr=0.05, final="skip")
+    with pytest.raises(ValueError, match="final"):
+        nl.tailor_cn(inner, cn0, steps=1, inner_lr=0.05, final="later")
+
+
 def test_learned_inner_lr_gets_a_gradient():
     net = _net("cn", learn_lr=True)
     x0 = torch.randn(3, 2, dtype=torch.float64)

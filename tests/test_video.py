@@ -71,15 +71,66 @@ def test_outer_gradient_reaches_g_and_matches_finite_differences():
             assert math.isclose(fd, gp[idx].item(), rel_tol=1e-5, abs_tol=1e-12), (fd, gp[idx].item())
 
 
-def test_theta_first_order_mode_keeps_the_exact_gradient_of_g():
+def _fd(m, x, noise, p, idx, h=1e-4):
+    old = p.data[idx].item()
+    p.data[idx] = old + h
+    lp = _meta(m, x, noise).item()
+    p.data[idx] = old - h
+    lm = _meta(m, x, noise).item()
+    p.data[idx] = old
+    return (lp - lm) / (2 * h)
+
+
+def test_cn_only_second_order_keeps_the_exact_gradient_of_g_and_exact_mode_is_exact_for_theta():
+    m = tiny()
+    assert not m.theta_second_order  # the default: second-order graphs only through the CN parameters
+    x = clip(B=2, T=5)
+    noise = (torch.randn(3, 2, m.cfg.z_dim, dtype=torch.float64), torch.randn(4, 2, m.cfg.z_dim, dtype=torch.float64))
+    conv = m.svg.encoder.blocks[0][0].conv.weight  # SVG weights θ
+    lstm = m.svg.predictor.ih[0].weight  # smooth in θ (no ReLU kinks between it and the loss's first use)
+    ps = list(m.g.parameters()) + [m.log_lr, conv, lstm]
+    g_fast = torch.autograd.grad(_meta(m, x, noise), ps)
+    m.theta_second_order = True
+    g_exact = torch.autograd.grad(_meta(m, x, noise), ps)
+    for a, b in zip(g_exact[:-2], g_fast[:-2]):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-12)
+    # θ: exact mode matches finite differences; the CN-only mode drops the second-order term
+    for idx in ((0, 0), (5, 3)):
+        fd = _fd(m, x, noise, lstm, idx)
+        assert math.isclose(fd, g_exact[-1][idx].item(), rel_tol=1e-5, abs_tol=1e-12), (fd, g_exact[-1][idx].item())
+    assert math.isclose(_fd(m, x, noise, conv, (1, 2, 1, 1), h=1e-7), g_exact[-2][1, 2, 1, 1].item(), rel_tol=1e-5)
+    assert not torch.allclose(g_exact[-2], g_fast[-2], rtol=1e-3, atol=0)
+
+
+def test_weights_cast_once_under_autocast_give_the_same_rollout():
+    """The constant weights are cast to bf16 once per step; autocast would cast each weight
+    at every call with the same rounding, so the inner loss is bit for bit the same."""
+    m = tiny(torch.float32)
+    x = clip(B=2, T=5, dtype=torch.float32)
+    cn = m.svg.init_cn(2)
+    eps = torch.randn(3, 2, m.cfg.z_dim)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        w = m.frozen_weights(x)
+        assert all(v.dtype == torch.bfloat16 and not v.requires_grad for v in w.values())
+        once = m.inner_loss(x[:, :2], 3, cn, eps=eps, weights=w)
+        per_call = m.inner_loss(x[:, :2], 3, cn, eps=eps, weights={k: v.detach() for k, v in m.svg.named_parameters()})
+    torch.testing.assert_close(once, per_call, rtol=0, atol=0)
+
+
+def test_training_without_the_guard_gives_the_same_gradient_when_nothing_is_reverted():
     m = tiny()
     x = clip(B=2, T=5)
     noise = (torch.randn(3, 2, m.cfg.z_dim, dtype=torch.float64), torch.randn(4, 2, m.cfg.z_dim, dtype=torch.float64))
-    g_exact = torch.autograd.grad(_meta(m, x, noise), list(m.g.parameters()) + [m.log_lr])
-    m.theta_second_order = False
-    g_fast = torch.autograd.grad(_meta(m, x, noise), list(m.g.parameters()) + [m.log_lr])
-    for a, b in zip(g_exact, g_fast):
-        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-12)
+    params = [p for p in m.parameters() if p.requires_grad]
+    lg, info = m.meta_loss(x, steps=1, noise=noise, guard=True)
+    assert int(info["reverted"]) == 0 and float(info["inner_after"]) <= float(info["inner_before"])
+    g_guard = torch.autograd.grad(lg, params)
+    ln, info_n = m.meta_loss(x, steps=1, noise=noise, guard=False)
+    assert "inner_after" not in info_n
+    g_none = torch.autograd.grad(ln, params)
+    torch.testing.assert_close(lg, ln, rtol=0, atol=0)
+    for a, b in zip(g_guard, g_none):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-15)
 
 
 def test_bf16_autocast_agrees_with_fp32():
@@ -184,3 +235,99 @@ def test_noether_video_loss_is_zero_for_a_static_clip():
     g = NoetherVideo(svg_config("tiny", 16)).g
     x = torch.rand(1, 1, 3, 16, 16).expand(2, 5, 3, 16, 16)
     assert noether_video_loss(g, x).abs().max() < 1e-10
+
+
+def test_fused_norm_and_leaky_relu_match_torch_and_differentiate_twice():
+    from torch.autograd import gradcheck, gradgradcheck
+
+    from noether_lite.video.ops import leaky_relu, normalize
+
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(3, 4, 5, 5, dtype=torch.float64, generator=g, requires_grad=True)
+    w = torch.randn(3, 4, 1, 1, dtype=torch.float64, generator=g, requires_grad=True)
+    ref = torch.nn.functional.group_norm(x, 1, eps=1e-5)
+    torch.testing.assert_close(normalize(x), ref, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(leaky_relu(x, 0.2), torch.nn.functional.leaky_relu(x, 0.2), rtol=0, atol=0)
+
+    def block(x, w):  # what ConvNormAct applies after its convolution
+        return leaky_relu(torch.addcmul(0.1 * w, normalize(x), w), 0.2)
+
+    assert gradcheck(block, (x, w)) and gradgradcheck(block, (x, w))
+    with pytest.raises(ValueError, match="positive"):
+        leaky_relu(x, 0.0)
+
+
+def test_conv_block_matches_the_unfused_groupnorm_then_cn_reference():
+    from noether_lite.video.svg import ConvNormAct
+
+    torch.manual_seed(0)
+    blk = ConvNormAct("b", 3, 4).double()
+    with torch.no_grad():
+        blk.norm.weight.uniform_(0.5, 1.5)
+        blk.norm.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    cn = {"b.gamma": torch.rand(2, 4, dtype=torch.float64) + 0.5, "b.beta": torch.randn(2, 4, dtype=torch.float64)}
+    h = torch.nn.functional.group_norm(blk.conv(x), 1, blk.norm.weight, blk.norm.bias, blk.norm.eps)
+    ref = torch.nn.functional.leaky_relu(cn["b.gamma"][:, :, None, None] * h + cn["b.beta"][:, :, None, None], 0.2)
+    torch.testing.assert_close(blk(x, cn), ref, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(blk(x, None), torch.nn.functional.leaky_relu(h, 0.2), rtol=1e-12, atol=1e-12)
+
+
+def test_train_step_backward_towards_the_weights_only_gives_the_full_gradients():
+    from noether_lite.video.train import train_step
+
+    m = tiny()
+    x = clip(B=2, T=5)
+    noise = (torch.randn(3, 2, m.cfg.z_dim, dtype=torch.float64), torch.randn(4, 2, m.cfg.z_dim, dtype=torch.float64))
+    params = [p for p in m.parameters() if p.requires_grad]
+    loss, _ = m.meta_loss(x, steps=1, noise=noise)
+    full = torch.autograd.grad(loss, params)
+    opt = torch.optim.SGD(params, lr=0.0)  # lr 0: the step leaves the weights, the grads stay in .grad
+    train_step(m, opt, x, steps=1, noise=noise, amp="none")
+    for p, gfull in zip(params, full):
+        torch.testing.assert_close(p.grad, gfull, rtol=1e-12, atol=1e-15)
+
+
+def test_describe_comparison_reads_the_numbers_it_is_given():
+    from noether_lite.video.experiment import describe_comparison
+
+    res = {"psnr": {"svg": [20.0, 20.0], "noether": [21.0, 19.9]},
+           "ssim": {"svg": [0.90, 0.80], "noether": [0.91, 0.80]},
+           "se": {"psnr": {"svg": [0.1, 0.1], "noether": [0.1, 0.1]},
+                  "ssim": {"svg": [0.001, 0.001], "noether": [0.001, 0.001]}},
+           "k_sweep": {"0": {"psnr": 20.2}, "1": {"psnr": 20.45}}, "reverted": {"test": 3, "of": 18}}
+    text = describe_comparison(res)
+    assert "PSNR: Noether ahead at 1 of 2 horizons (difference -0.10 to 1.00 dB); at 1 of them" in text
+    assert "SSIM: Noether ahead at 1 of 2 horizons (difference 0.000 to 0.010); at 1 of them" in text
+    assert "of the +0.45 dB gap, +0.20 dB is there before tailoring" in text and "+0.25 dB comes from" in text
+    assert "reverted 3 of 18" in text
+
+
+def test_seed_table_gives_mean_and_standard_error_of_the_gaps():
+    from noether_lite.video.viz import plot_seed_gaps, seed_table
+
+    runs = [{"seed": s, "psnr": {"svg": 20.0, "noether_k0": 20.0 + d0, "noether": 20.0 + d1},
+             "ssim": {"svg": 0.8, "noether_k0": 0.8, "noether": 0.81}, "reverted": 0, "of": 10}
+            for s, d0, d1 in ((0, 0.1, 0.2), (1, 0.3, 0.4), (2, -0.1, 0.0))]
+    text = seed_table({"runs": runs, "dataset": "ramp"})
+    # K=1 gaps 0.2, 0.4, 0.0: mean 0.2, sample sd 0.2, s.e. 0.2/sqrt(3) = 0.115
+    assert "K=1 +0.20 ± 0.12 dB" in text and "K=0 +0.10 ± 0.12 dB" in text
+    assert "ahead at K=1 in 2 of 3 seeds" in text
+    fig = plot_seed_gaps({"runs": runs, "dataset": "ramp"})
+    assert len(fig.axes[0].lines) == 3  # the zero line and the two series
+
+
+def test_bench_table_reports_ratios_to_the_same_runs_baseline():
+    from noether_lite.video.viz import bench_table, plot_bench
+
+    def run(t):
+        return {"rows": [{"config": "baseline", "median_s": 2.0, "gb_per_sample": 0.5, "ops": 100, "time_ratio": 1.0,
+                          "memory_ratio": 1.0, "ops_ratio": 1.0},
+                         {"config": "fast", "median_s": t, "gb_per_sample": 1.0, "ops": 1000, "time_ratio": t / 2.0,
+                          "memory_ratio": 2.0, "ops_ratio": 10.0}]}
+    text = bench_table({"before": run(8.0), "after": run(5.0)})
+    assert "before" in text and "after" in text
+    assert "meta, CN-only 2nd order     8.0   4.00 |    1.00   2.00 |      1000   10.0" in text
+    assert "2.50" in text
+    fig = plot_bench({"before": run(8.0), "after": run(5.0)})
+    assert len(fig.axes) == 3

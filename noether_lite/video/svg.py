@@ -6,7 +6,10 @@ variant, the conv Noether embedding, and the Noether video learner.
   frame predictor, LSTM prior and posterior over a latent ``z``. Every
   normalisation is ``GroupNorm(1, C)`` (it never mixes examples) followed by a
   :class:`~noether_lite.models.CondNorm` layer ``h <- γ_i ⊙ h + β_i`` whose
-  per-example parameters CNGrad tailors. ``stochastic=False`` drops ``z`` and
+  per-example parameters CNGrad tailors (the norm's affine and the CN layer are
+  folded into one per-example affine, and :mod:`noether_lite.video.ops` supplies a
+  normalisation and a LeakyReLU that keep fewer activations for the double
+  backward). ``stochastic=False`` drops ``z`` and
   ``action_dim > 0`` concatenates an action to the encoder output: the
   deterministic, action-conditioned model of the controlled pendulum.
 * :class:`ConvEmbedding` — the Noether embedding ``g_φ`` on two stacked
@@ -32,6 +35,7 @@ from torch import Tensor, nn
 
 from ..models import CondNorm
 from ..tailor import TailorResult, tailor_cn
+from .ops import leaky_relu, normalize
 
 __all__ = ["SVGConfig", "SVG", "ConvEmbedding", "NoetherVideo", "svg_config", "expand_cn", "noether_video_loss"]
 
@@ -112,21 +116,35 @@ def _amp_cn(cn: Optional[CN], ref: Tensor) -> Optional[CN]:
 
 
 class GroupNorm1(nn.GroupNorm):
-    """``GroupNorm(1, C)`` that stays in bf16 under autocast (autocast would run it, and every
-    tensor saved after it, in fp32). The CUDA kernel accumulates its statistics in fp32."""
+    """``GroupNorm(1, C)``: normalise each example over ``(C, H, W)``, then a per-channel affine.
+
+    Computed with :func:`noether_lite.video.ops.normalize` (the same function as
+    ``group_norm`` with one group; it keeps less for the backward pass and differentiates
+    twice with far fewer operators), in the input's dtype (bf16 under autocast, which would
+    otherwise run it, and every tensor saved after it, in fp32; statistics in fp32).
+    :meth:`normalize` leaves the affine to the caller, which :class:`ConvNormAct` fuses
+    with the CN modulation.
+    """
 
     def __init__(self, channels: int) -> None:
         super().__init__(1, channels)
 
+    def normalize(self, x: Tensor) -> Tensor:
+        return normalize(x, self.eps)
+
     def forward(self, x: Tensor) -> Tensor:
-        if x.dtype == torch.bfloat16 and torch.is_autocast_enabled(x.device.type):
-            with torch.autocast(x.device.type, enabled=False):
-                return F.group_norm(x, 1, self.weight.to(x.dtype), self.bias.to(x.dtype), self.eps)
-        return super().forward(x)
+        n = self.normalize(x)
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        return torch.addcmul(self.bias.view(shape).to(n.dtype), n, self.weight.view(shape).to(n.dtype))
 
 
 class ConvNormAct(nn.Module):
-    """conv -> GroupNorm(1, C) -> CondNorm -> LeakyReLU(0.2)."""
+    """conv -> GroupNorm(1, C) -> CondNorm -> LeakyReLU(0.2) (or tanh).
+
+    The norm's affine ``(w, b)`` and the per-example CN ``(γ_i, β_i)`` are folded into one
+    per-example affine, ``γ_i ⊙ (w ⊙ n + b) + β_i = (γ_i w) ⊙ n + (γ_i b + β_i)``, applied
+    with a single ``addcmul`` on the feature map (fewer operators to launch and to
+    differentiate twice)."""
 
     def __init__(self, key: str, cin: int, cout: int, *, k: int = 3, pad: int = 1, transpose: bool = False, act: str = "lrelu") -> None:
         super().__init__()
@@ -137,8 +155,16 @@ class ConvNormAct(nn.Module):
         self.act = act
 
     def forward(self, x: Tensor, cn: Optional[CN]) -> Tensor:
-        h = self.cn(self.norm(self.conv(x)), cn)
-        return F.leaky_relu(h, 0.2) if self.act == "lrelu" else torch.tanh(h)
+        h = self.conv(x)
+        n = self.norm.normalize(h)
+        w, b = self.norm.weight.to(n.dtype), self.norm.bias.to(n.dtype)
+        if cn is None:
+            scale, shift = w.view(1, -1, 1, 1), b.view(1, -1, 1, 1)
+        else:
+            g, beta = cn[f"{self.cn.key}.gamma"].to(n.dtype), cn[f"{self.cn.key}.beta"].to(n.dtype)  # (N, C)
+            scale, shift = (g * w).unsqueeze(-1).unsqueeze(-1), torch.addcmul(beta, g, b).unsqueeze(-1).unsqueeze(-1)
+        h = torch.addcmul(shift, n, scale)
+        return leaky_relu(h, 0.2) if self.act == "lrelu" else torch.tanh(h)
 
 
 def _levels(cfg: SVGConfig) -> List[Tuple[int, int]]:
@@ -386,6 +412,7 @@ class SVG(nn.Module):
             raise ValueError(f"expected {cfg.n_past} conditioning frames, got {P}")
         if cfg.action_dim:
             actions = _check_actions(actions, B, P + n_future, cfg.action_dim)
+        cn = _amp_cn(cn, ctx)  # cast once here, not in each of the 2·n_future encoder/decoder calls
         h_ctx, skips = self.encode(ctx, cn)  # (P, B, g)
         skip = [s[P - 1] for s in skips]
         pstate = self.predictor.init_state(B, h_ctx)
@@ -485,10 +512,15 @@ class NoetherVideo(nn.Module):
         cfg: model sizes.
         inner_lr: initial ``λ_in``.
         learn_inner_lr: meta-learn ``log λ_in``.
+        theta_second_order: ``False`` (default): the inner step treats the SVG weights ``θ`` as
+            constants, so second-order graphs are built only through the tailored CN parameters
+            (and ``g_φ``, ``λ_in``, whose meta-gradients stay exact); ``θ`` gets its direct
+            gradient from the outer loss. ``True``: the full MAML-style meta-gradient for ``θ``
+            as well (about 1.6× the work of a meta-step on CPU, see ``ci/bench_video_cpu.py``).
     """
 
     def __init__(self, cfg: SVGConfig, *, inner_lr: float = 1e-2, learn_inner_lr: bool = True,
-                 theta_second_order: bool = True) -> None:
+                 theta_second_order: bool = False) -> None:
         super().__init__()
         self.cfg = cfg
         self.theta_second_order = theta_second_order
@@ -508,28 +540,45 @@ class NoetherVideo(nn.Module):
     def inner_lr(self) -> Tensor:
         return self.log_lr.exp()
 
-    def inner_loss(self, ctx: Tensor, n_future: int, cn: CN, *, actions=None, eps=None) -> Tensor:
+    def frozen_weights(self, ref: Tensor) -> Dict[str, Tensor]:
+        """The SVG weights as constants for the inner step: detached and, under autocast,
+        cast once to the autocast dtype (autocast would otherwise cast each weight again at
+        every one of the rollout's calls and keep every copy for the backward pass)."""
+        dev = ref.device.type
+        dt = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else None
+        return {k: (v.detach().to(dt) if dt is not None and v.is_floating_point() else v.detach())
+                for k, v in self.svg.named_parameters()}
+
+    def inner_loss(self, ctx: Tensor, n_future: int, cn: CN, *, actions=None, eps=None,
+                   weights: Optional[Dict[str, Tensor]] = None) -> Tensor:
         """Label-free: the Noether loss of the model's own rollout (with the last two
         conditioning frames in front), per example ``(B,)``.
 
-        With ``theta_second_order=False`` the rollout runs on detached SVG weights: the
+        With ``theta_second_order=False`` the rollout runs on constant SVG weights
+        (``weights``, from :meth:`frozen_weights`; made here when not given): the
         meta-gradient still reaches ``g_φ`` and ``λ_in`` exactly, but ``θ`` gets only its
         direct (first-order) gradient, which skips most of the double-backward work."""
         if self.theta_second_order:
             pred = self.svg.rollout(ctx, n_future, cn, actions=actions, eps=eps)
         else:
-            params = {k: v.detach() for k, v in self.svg.named_parameters()}
-            pred = torch.func.functional_call(self.svg, params, (ctx, n_future, cn), {"actions": actions, "eps": eps})
+            w = weights if weights is not None else self.frozen_weights(ctx)
+            pred = torch.func.functional_call(self.svg, w, (ctx, n_future, cn), {"actions": actions, "eps": eps})
         return noether_video_loss(self.g, torch.cat([ctx[:, -2:].to(pred.dtype), pred], 1))
 
     def tailor(self, ctx: Tensor, n_future: int, *, steps: int, actions=None, eps=None,
                first_order: bool = False, guard: bool = True) -> TailorResult:
-        """CNGrad: ``steps`` inner steps on the batch-summed Noether loss; returns per-example CN."""
+        """CNGrad: ``steps`` inner steps on the batch-summed Noether loss; returns per-example CN.
+
+        The loss at the tailored parameters is evaluated without a graph when the guard needs
+        it (nothing differentiates it) and not at all without the guard (``loss_after`` is
+        then NaN)."""
         B = ctx.shape[0]
         cn0 = self.svg.init_cn(B, device=ctx.device, dtype=_up(ctx).dtype)
         lr = self.inner_lr if not first_order else self.inner_lr.detach()
-        return tailor_cn(lambda cn: self.inner_loss(ctx, n_future, cn, actions=actions, eps=eps), cn0,
-                         steps=steps, inner_lr=lr, first_order=first_order, guard=guard)
+        w = None if self.theta_second_order else self.frozen_weights(ctx)  # cast once per call
+        return tailor_cn(lambda cn: self.inner_loss(ctx, n_future, cn, actions=actions, eps=eps, weights=w), cn0,
+                         steps=steps, inner_lr=lr, first_order=first_order, guard=guard,
+                         final="value" if guard else "skip")
 
     def meta_loss(self, clip: Tensor, *, steps: int = 1, actions=None, noise=None,
                   first_order: bool = False, guard: bool = True, n_future_inner: Optional[int] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
@@ -557,8 +606,9 @@ class NoetherVideo(nn.Module):
             res = self.tailor(clip[:, :P], nf, steps=steps, actions=actions, eps=eps_in, first_order=first_order,
                               guard=guard)
             cn = res.params
-            info.update(inner_before=res.loss_before.detach().mean(), inner_after=res.loss_after.detach().mean(),
-                        reverted=res.n_reverted)
+            info.update(inner_before=res.loss_before.detach().mean(), reverted=res.n_reverted)
+            if guard:
+                info["inner_after"] = res.loss_after.detach().mean()
         else:
             cn = None
         loss, mse = self.svg.task_loss(clip, cn, actions=actions, eps=eps_task)

@@ -46,6 +46,8 @@ class VideoTrainConfig:
             windows start at a random frame of the clip.
         amp: ``"auto"`` (bf16 on CUDA, fp32 on CPU), ``"bf16"`` or ``"none"``.
         channels_last: channels-last memory format for the convolutions (CUDA).
+        guard: in meta-training, revert the examples whose Noether loss the inner step did not
+            lower (costs one rollout without a graph per step; the paper trained without it).
         log_every: read losses back to the host every this many steps.
         ckpt_every: write a checkpoint every this many steps (and at the end).
         seed: seeds batch sampling and noise.
@@ -58,6 +60,7 @@ class VideoTrainConfig:
     train_future: Optional[int] = None
     amp: str = "auto"
     channels_last: bool = False
+    guard: bool = True
     log_every: int = 50
     ckpt_every: int = 200
     seed: int = 0
@@ -131,15 +134,20 @@ def sample_batch(frames_u8: Tensor, actions: Optional[Tensor], *, batch_size: in
 
 
 def train_step(learner: NoetherVideo, opt: torch.optim.Optimizer, clip: Tensor, *, steps: int,
-               actions: Optional[Tensor] = None, noise=None, amp: str = "auto") -> Tuple[Tensor, Dict[str, Tensor]]:
+               actions: Optional[Tensor] = None, noise=None, amp: str = "auto",
+               guard: bool = True) -> Tuple[Tensor, Dict[str, Tensor]]:
     """One optimizer step. ``steps=0``: SVG baseline; ``steps>=1``: Noether meta-step.
 
     Returns device tensors (no host sync): ``(loss, info)``.
     """
     opt.zero_grad(set_to_none=True)
     with autocast(clip.device, amp):
-        loss, info = learner.meta_loss(clip, steps=steps, actions=actions, noise=noise)
-    loss.backward()
+        loss, info = learner.meta_loss(clip, steps=steps, actions=actions, noise=noise, guard=guard)
+    # Differentiate only towards the optimised weights: the starting CN parameters are leaves
+    # that require grad too, and the double backward towards them (and through every rollout
+    # activation that only they depend on) would be wasted work.
+    params = [p for group in opt.param_groups for p in group["params"] if p.requires_grad]
+    loss.backward(inputs=params)
     opt.step()
     return loss.detach(), info
 
@@ -243,7 +251,8 @@ def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *
             B, nf = clip.shape[0], length - mcfg.n_past
             noise = (torch.randn(nf, B, mcfg.z_dim, device=dev, generator=noise_gen),
                      torch.randn(length - 1, B, mcfg.z_dim, device=dev, generator=noise_gen))
-        loss, info = train_step(learner, opt, clip, steps=cfg.inner_steps, actions=acts, noise=noise, amp=cfg.amp)
+        loss, info = train_step(learner, opt, clip, steps=cfg.inner_steps, actions=acts, noise=noise, amp=cfg.amp,
+                                guard=cfg.guard)
         acc["loss"] += loss
         acc["task"] += info["task"]
         if "reverted" in info:
