@@ -45,6 +45,7 @@ def _time_steps(fn, dev, warmup: int, iters: int, budget: Optional[float]) -> Di
 
 def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device: str = "auto", *,
                 amp: str = "auto", channels_last: bool = False, variants: Sequence[str] = ("exact", "fast"),
+                guard: bool = True,
                 warmup: int = 2, iters: int = 5, n_frames: int = 22, budget_per_config: Optional[float] = 20.0,
                 json_path: Optional[str] = None, progress: bool = True) -> Dict[str, Any]:
     """Time a baseline training step and a CNGrad meta-step per batch size.
@@ -54,7 +55,9 @@ def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device
         batches: batch sizes.
         amp: ``"auto"`` (bf16 on CUDA), ``"bf16"`` or ``"none"`` (fp32).
         variants: meta-step variants: ``"exact"`` (full second order, the paper's meta-gradient)
-            and/or ``"fast"`` (second order only for ``g_φ`` and ``λ_in``; ``θ`` first order).
+            and/or ``"fast"`` (the default in training: second-order graphs only through the CN
+            parameters, so ``g_φ`` and ``λ_in`` get exact meta-gradients and ``θ`` its direct one).
+        guard: run the meta-step with the training guard (the training default).
         budget_per_config: stop timing a configuration after this many seconds.
 
     Returns:
@@ -86,7 +89,7 @@ def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device
                 torch.cuda.empty_cache()
                 torch.cuda.reset_peak_memory_stats(dev)
             try:
-                r = _time_steps(lambda: train_step(learner, opt, clip, steps=steps, noise=noise, amp=amp),
+                r = _time_steps(lambda: train_step(learner, opt, clip, steps=steps, noise=noise, amp=amp, guard=guard),
                                 dev, warmup, iters, budget_per_config)
             except torch.cuda.OutOfMemoryError:
                 row[f"{name}_s"] = "oom"
@@ -108,8 +111,8 @@ def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device
         rows.append(row)
         del learner, opt, clip
         if json_path:  # written after every batch size, so a cut-off run keeps what it measured
-            _write(json_path, _summary(dev, quick, cfg, n_frames, amp, channels_last, rows))
-    out = _summary(dev, quick, cfg, n_frames, amp, channels_last, rows)
+            _write(json_path, _summary(dev, quick, cfg, n_frames, amp, channels_last, rows, guard))
+    out = _summary(dev, quick, cfg, n_frames, amp, channels_last, rows, guard)
     if json_path:
         _write(json_path, out)
     return out
@@ -120,8 +123,8 @@ def _write(path: str, obj) -> None:
         json.dump(obj, fh, indent=1)
 
 
-def _summary(dev, quick, cfg, n_frames, amp, channels_last, rows):
+def _summary(dev, quick, cfg, n_frames, amp, channels_last, rows, guard):
     return {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
            "mode": "quick" if quick else "full", "image_size": cfg.image_size, "n_frames": n_frames,
            "amp": amp if not (amp == "auto") else ("bf16" if dev.type == "cuda" else "fp32"),
-           "channels_last": channels_last, "torch": torch.__version__, "rows": rows, "authors_h100": AUTHORS_H100}
+           "channels_last": channels_last, "guard": guard, "torch": torch.__version__, "rows": rows, "authors_h100": AUTHORS_H100}

@@ -43,7 +43,9 @@ def add_bench_video_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--amp", choices=("auto", "bf16", "none"), default="auto")
     p.add_argument("--channels-last", action="store_true")
-    p.add_argument("--variants", default="exact,fast")
+    p.add_argument("--variants", default="exact,fast",
+                   help="meta-step variants: exact (full second order), fast (second order only through CN; the default)")
+    p.add_argument("--no-guard", action="store_true", help="meta-step without the training guard")
     p.add_argument("--iters", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--budget", type=float, default=20.0, help="seconds per timed configuration")
@@ -81,7 +83,7 @@ def bench_video_command(args) -> int:
 
     batches = [int(b) for b in str(args.batch).split(",") if b]
     bench_video(quick=args.quick, batches=batches, device=args.device, amp=args.amp,
-                channels_last=args.channels_last, variants=[v for v in args.variants.split(",") if v],
+                channels_last=args.channels_last, variants=[v for v in args.variants.split(",") if v], guard=not args.no_guard,
                 iters=args.iters, warmup=args.warmup, budget_per_config=args.budget, json_path=args.json)
     return 0
 
