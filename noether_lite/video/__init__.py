@@ -12,9 +12,9 @@ from .physics101 import Physics101Ramp, find_ramp_clips, load_physics101
 from .svg import ConvEmbedding, NoetherVideo, SVG, SVGConfig, noether_video_loss, svg_config
 from .metrics import horizon_metrics, mse_per_frame, psnr_per_frame, ssim, ssim_per_frame
 from .train import VideoTrainConfig, evaluate, train_step, train_video
-from .experiment import VideoSetup, run_video, video_artifacts, video_setup
+from .experiment import VideoSetup, describe_comparison, run_video, video_artifacts, video_setup
 from .bench import bench_video
-from .viz import embedding_saliency, frame_strip, plot_horizon, plot_k_sweep, plot_saliency
+from .viz import embedding_saliency, frame_strip, plot_horizon, plot_k_sweep, plot_saliency, plot_seed_gaps, seed_table, bench_table, plot_bench
 
 __all__ = [
     "RampConfig", "PendulumVideoConfig", "VideoData", "render_ramp", "render_pendulum", "load_or_render",
@@ -22,6 +22,6 @@ __all__ = [
     "SVGConfig", "SVG", "ConvEmbedding", "NoetherVideo", "svg_config", "noether_video_loss",
     "ssim", "ssim_per_frame", "mse_per_frame", "psnr_per_frame", "horizon_metrics",
     "VideoTrainConfig", "train_step", "train_video", "evaluate",
-    "VideoSetup", "video_setup", "run_video", "video_artifacts", "bench_video",
-    "frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency",
+    "VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "bench_video",
+    "frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency", "seed_table", "plot_seed_gaps", "bench_table", "plot_bench",
 ]

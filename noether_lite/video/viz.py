@@ -7,7 +7,8 @@ from typing import Dict, Optional, Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency", "save_strip_png"]
+__all__ = ["frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency", "save_strip_png",
+           "seed_table", "plot_seed_gaps", "bench_table", "plot_bench"]
 
 
 def _plt():
@@ -115,5 +116,92 @@ def plot_saliency(g: torch.nn.Module, clip: Tensor, t: int = 0):
     axes[1].imshow(s.cpu().numpy(), cmap="magma"); axes[1].set_title("saliency of g")
     for ax in axes:
         ax.set_xticks([]); ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def seed_table(seeds: Dict) -> str:
+    """A text table of a ``ci/video_quick_seeds.py`` file: mean PSNR and SSIM per seed and the
+    Noether − SVG gaps (untailored, K = 0, and after one test-time step, K = 1), then their
+    mean ± standard error over seeds."""
+    import math
+
+    runs = seeds.get("runs", [])
+    if not runs:
+        return "no seeds recorded"
+    lines = ["seed | PSNR svg  K=0    K=1  | gap K=0  gap K=1 | SSIM svg  K=1  | reverted"]
+    g0 = [r["psnr"]["noether_k0"] - r["psnr"]["svg"] for r in runs]
+    g1 = [r["psnr"]["noether"] - r["psnr"]["svg"] for r in runs]
+    for r, a, b in zip(runs, g0, g1):
+        p, q = r["psnr"], r["ssim"]
+        lines.append(f"{r['seed']:4d} | {p['svg']:8.2f} {p['noether_k0']:6.2f} {p['noether']:6.2f} | {a:+7.2f}  {b:+7.2f} "
+                     f"| {q['svg']:8.3f} {q['noether']:5.3f} | {r['reverted']} of {r['of']}")
+
+    def ms(v):
+        m = sum(v) / len(v)
+        se = math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1) / len(v)) if len(v) > 1 else float("nan")
+        return f"{m:+.2f} ± {se:.2f}"
+
+    lines.append(f"mean gap over {len(runs)} seeds (± s.e.): K=0 {ms(g0)} dB, K=1 {ms(g1)} dB; "
+                 f"Noether ahead at K=1 in {sum(b > 0 for b in g1)} of {len(runs)} seeds")
+    return "\n".join(lines)
+
+
+def plot_seed_gaps(seeds: Dict, *, title: Optional[str] = None):
+    """Noether − SVG mean PSNR per seed, untailored (K = 0) and after one step (K = 1)."""
+    plt = _plt()
+    runs = seeds.get("runs", [])
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    x = [r["seed"] for r in runs]
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.plot(x, [r["psnr"]["noether_k0"] - r["psnr"]["svg"] for r in runs], "o", label="K = 0 (meta-trained, untailored)")
+    ax.plot(x, [r["psnr"]["noether"] - r["psnr"]["svg"] for r in runs], "s", label="K = 1 (one test-time step)")
+    ax.set_xlabel("seed"); ax.set_ylabel("PSNR gap to SVG (dB)"); ax.set_xticks(x)
+    ax.legend(fontsize=8)
+    ax.set_title(title or f"{seeds.get('dataset', '')}, quick mode: Noether − SVG per seed", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+_BENCH_LABELS = {"baseline": "SVG step", "exact": "meta, exact", "fast": "meta, CN-only 2nd order",
+                 "fast+noguard": "… without guard", "exact+noguard": "exact, without guard"}
+
+
+def bench_table(bench: Dict) -> str:
+    """Text table of a ``ci/bench_video_cpu.py`` result (``{"before": ..., "after": ...}`` or one run):
+    seconds per step, peak memory per clip and operator count, each also as a multiple of the
+    baseline step of the same run."""
+    runs = {k: v for k, v in bench.items() if isinstance(v, dict) and "rows" in v} or {"": bench}
+    lines = []
+    for name, run in runs.items():
+        lines.append(f"{name or 'run'}: {run.get('note', '')}".rstrip(": "))
+        lines.append("  config                    s/step  × base | GB/clip  × base | operators  × base")
+        for r in run["rows"]:
+            lines.append(f"  {_BENCH_LABELS.get(r['config'], r['config']):24s} {r['median_s']:6.1f} {r.get('time_ratio', 1):6.2f} | "
+                         f"{r['gb_per_sample']:7.2f} {r.get('memory_ratio', 1):6.2f} | {r['ops']:9d} {r.get('ops_ratio', 1):6.1f}")
+    return "\n".join(lines)
+
+
+def plot_bench(bench: Dict, *, title: Optional[str] = None):
+    """Bars: each configuration as a multiple of the baseline step, in time, memory and operators,
+    for every run in ``bench`` (e.g. before and after)."""
+    plt = _plt()
+    runs = {k: v for k, v in bench.items() if isinstance(v, dict) and "rows" in v} or {"": bench}
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.0))
+    keys = (("time_ratio", "time per step"), ("memory_ratio", "memory per clip"), ("ops_ratio", "operators (≈ GPU launches)"))
+    width = 0.8 / max(1, len(runs))
+    for ax, (key, label) in zip(axes, keys):
+        for i, (name, run) in enumerate(runs.items()):
+            rows = [r for r in run["rows"] if r["config"] != "baseline"]
+            xs = [j + i * width for j in range(len(rows))]
+            ax.bar(xs, [r.get(key, float("nan")) for r in rows], width=width, label=name or None)
+            ax.set_xticks([j + (len(runs) - 1) * width / 2 for j in range(len(rows))])
+            ax.set_xticklabels([_BENCH_LABELS.get(r["config"], r["config"]).replace(", ", "\n") for r in rows], fontsize=7)
+        ax.axhline(1, color="grey", lw=0.8)
+        ax.set_title(f"{label}, × SVG step", fontsize=9)
+    if len(runs) > 1:
+        axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
