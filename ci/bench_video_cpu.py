@@ -8,9 +8,9 @@ aten operator that is not a view: on a GPU each is about one kernel launch).
     python ci/bench_video_cpu.py --size 64 --batch 2 --json artifacts/video/bench_cpu.json
 
 Configurations (``--configs``): ``baseline`` (SVG, no tailoring), ``exact`` (1 CNGrad
-step, full second order), ``fast`` (the default: second order only through the CN
-parameters, the SVG weights are constants of the inner step), each with the training
-guard; ``+noguard`` trains without it.
+step, the exact meta-gradient: the training default), ``fast`` (the SVG weights are
+constants of the inner step, so only the CN parameters, ``g_φ`` and ``λ_in`` see second-order
+terms), each with the training guard; ``+noguard`` trains without it.
 """
 from __future__ import annotations
 

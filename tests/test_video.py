@@ -83,7 +83,8 @@ def _fd(m, x, noise, p, idx, h=1e-4):
 
 def test_cn_only_second_order_keeps_the_exact_gradient_of_g_and_exact_mode_is_exact_for_theta():
     m = tiny()
-    assert not m.theta_second_order  # the default: second-order graphs only through the CN parameters
+    assert m.theta_second_order  # the default: the exact meta-gradient
+    m.theta_second_order = False
     x = clip(B=2, T=5)
     noise = (torch.randn(3, 2, m.cfg.z_dim, dtype=torch.float64), torch.randn(4, 2, m.cfg.z_dim, dtype=torch.float64))
     conv = m.svg.encoder.blocks[0][0].conv.weight  # SVG weights θ

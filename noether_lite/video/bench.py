@@ -55,8 +55,8 @@ def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device
         batches: batch sizes.
         amp: ``"auto"`` (bf16 on CUDA), ``"bf16"`` or ``"none"`` (fp32).
         variants: meta-step variants: ``"exact"`` (full second order, the paper's meta-gradient)
-            and/or ``"fast"`` (the default in training: second-order graphs only through the CN
-            parameters, so ``g_φ`` and ``λ_in`` get exact meta-gradients and ``θ`` its direct one).
+            and/or ``"fast"`` (``theta_second_order=False``: the inner step treats ``θ`` as
+            constants, so ``g_φ`` and ``λ_in`` get exact meta-gradients and ``θ`` its direct one).
         guard: run the meta-step with the training guard (the training default).
         budget_per_config: stop timing a configuration after this many seconds.
 

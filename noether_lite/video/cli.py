@@ -44,7 +44,7 @@ def add_bench_video_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--amp", choices=("auto", "bf16", "none"), default="auto")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--variants", default="exact,fast",
-                   help="meta-step variants: exact (full second order), fast (second order only through CN; the default)")
+                   help="meta-step variants: exact (the default meta-gradient), fast (θ constant in the inner step)")
     p.add_argument("--no-guard", action="store_true", help="meta-step without the training guard")
     p.add_argument("--iters", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
