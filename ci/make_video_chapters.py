@@ -291,6 +291,8 @@ is about one kernel launch, which is what bounds this step there).
 cpu = art.get("bench_cpu", {})
 print(bench_table(cpu))
 print(cpu.get("command", ""))
+"""),
+        code("""
 plot_bench(cpu, title="CPU, paper-size model at 64×64, batch 2");
 """),
         md("READ_BENCH"),
