@@ -85,6 +85,26 @@ $\theta$'s second path: cheaper, but in a quick ramp run we tried it left the mo
 """
 
 
+def seeds_section(dataset: str, n_test: int, varied: str):
+    """The 'Over seeds' section: the committed five-seed quick runs of ``dataset``."""
+    return [
+        md(f"""
+## Over seeds
+
+One seed with {n_test} test clips is an anecdote. The same quick run was repeated for five seeds (new
+{varied}, initialisation and noise each time) by `ci/video_quick_seeds.py`; the table is loaded
+from the committed result, with the command that made it.
+"""),
+        code(f"""
+seeds = video_artifacts().get("quick_seeds_{dataset}", {{}})
+print(seed_table(seeds))
+print(seeds.get("command", ""))
+plot_seed_gaps(seeds);
+"""),
+        md("READ_SEEDS"),
+    ]
+
+
 def chapter6():
     name = "06_video_ramps"
     cells = head(name, "6. Video prediction on ramps")
@@ -249,20 +269,7 @@ plot_saliency(res["models"]["noether"].g, clip0, t=6);
 """),
         md("Bright pixels are those the embedding is most sensitive to; after short quick-mode training it "
            "need not yet concentrate on the moving object."),
-        md("""
-## Over seeds
-
-One seed with 18 test clips is an anecdote. The same quick run was repeated for five seeds (new
-objects, initialisation and noise each time) by `ci/video_quick_seeds.py`; the table is loaded
-from the committed result, with the command that made it.
-"""),
-        code("""
-seeds = video_artifacts().get("quick_seeds_ramp", {})
-print(seed_table(seeds))
-print(seeds.get("command", ""))
-plot_seed_gaps(seeds);
-"""),
-        md("READ_SEEDS"),
+        *seeds_section("ramp", 18, "objects"),
         md("""
 ## Full mode: the GPU run
 
@@ -439,20 +446,7 @@ print({k: round(v["psnr"], 2) for k, v in res["k_sweep"].items()})
 plot_saliency(res["models"]["noether"].g, res["test"].clips(torch.arange(1))[0], t=4);
 """),
         md("The saliency of $g_\\phi$: which pixels of the frame pair change the embedding most."),
-        md("""
-## Over seeds
-
-One seed with 24 test clips is an anecdote. The same quick run was repeated for five seeds (new
-clips, torques, initialisation and noise each time) by `ci/video_quick_seeds.py`; the table is loaded
-from the committed result, with the command that made it.
-"""),
-        code("""
-seeds = video_artifacts().get("quick_seeds_pendulum", {})
-print(seed_table(seeds))
-print(seeds.get("command", ""))
-plot_seed_gaps(seeds);
-"""),
-        md("READ_SEEDS"),
+        *seeds_section("pendulum", 24, "clips, torques"),
         md("## Full mode: the GPU run"),
         code("""
 art = video_artifacts()

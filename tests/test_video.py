@@ -49,28 +49,6 @@ def _meta(m, x, noise):
     return loss
 
 
-def test_outer_gradient_reaches_g_and_matches_finite_differences():
-    m = tiny()
-    x = clip(B=2, T=5)
-    noise = (torch.randn(3, 2, m.cfg.z_dim, dtype=torch.float64), torch.randn(4, 2, m.cfg.z_dim, dtype=torch.float64))
-    loss = _meta(m, x, noise)
-    gfc, gconv = torch.autograd.grad(loss, [m.g.fc.weight, m.g.conv1.weight])
-    assert gfc.abs().sum() > 0 and gconv.abs().sum() > 0
-    # central finite differences on a few entries (float64)
-    h = 1e-4
-    for p, gp in ((m.g.fc.weight, gfc), (m.g.conv1.weight, gconv)):
-        for j in (0, 7, 13):
-            idx = (j % p.shape[0],) + (0,) * (p.ndim - 1)
-            old = p.data[idx].item()
-            p.data[idx] = old + h
-            lp = _meta(m, x, noise).item()
-            p.data[idx] = old - h
-            lm = _meta(m, x, noise).item()
-            p.data[idx] = old
-            fd = (lp - lm) / (2 * h)
-            assert math.isclose(fd, gp[idx].item(), rel_tol=1e-5, abs_tol=1e-12), (fd, gp[idx].item())
-
-
 def _fd(m, x, noise, p, idx, h=1e-4):
     old = p.data[idx].item()
     p.data[idx] = old + h
@@ -79,6 +57,21 @@ def _fd(m, x, noise, p, idx, h=1e-4):
     lm = _meta(m, x, noise).item()
     p.data[idx] = old
     return (lp - lm) / (2 * h)
+
+
+def test_outer_gradient_reaches_g_and_matches_finite_differences():
+    m = tiny()
+    x = clip(B=2, T=5)
+    noise = (torch.randn(3, 2, m.cfg.z_dim, dtype=torch.float64), torch.randn(4, 2, m.cfg.z_dim, dtype=torch.float64))
+    loss = _meta(m, x, noise)
+    gfc, gconv = torch.autograd.grad(loss, [m.g.fc.weight, m.g.conv1.weight])
+    assert gfc.abs().sum() > 0 and gconv.abs().sum() > 0
+    # central finite differences on a few entries (float64)
+    for p, gp in ((m.g.fc.weight, gfc), (m.g.conv1.weight, gconv)):
+        for j in (0, 7, 13):
+            idx = (j % p.shape[0],) + (0,) * (p.ndim - 1)
+            fd = _fd(m, x, noise, p, idx)
+            assert math.isclose(fd, gp[idx].item(), rel_tol=1e-5, abs_tol=1e-12), (fd, gp[idx].item())
 
 
 def test_cn_only_second_order_keeps_the_exact_gradient_of_g_and_exact_mode_is_exact_for_theta():
