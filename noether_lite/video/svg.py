@@ -517,8 +517,8 @@ class NoetherVideo(nn.Module):
             gradient reaches ``θ`` also through the tailored CN parameters. ``False``: the inner
             step treats ``θ`` as constants (``g_φ`` and ``λ_in`` keep exact meta-gradients, ``θ``
             gets only its direct gradient): 20 % less time and 44 % fewer operators per step on
-            CPU (``ci/bench_video_cpu.py``), but in quick-mode ramp runs it made the meta-trained
-            model much worse untailored and, after tailoring, worse than SVG.
+            CPU (``ci/bench_video_cpu.py``), but in a quick-mode ramp run (seed 0) it made the
+            meta-trained model much worse untailored and, after tailoring, worse than SVG.
     """
 
     def __init__(self, cfg: SVGConfig, *, inner_lr: float = 1e-2, learn_inner_lr: bool = True,
@@ -556,15 +556,16 @@ class NoetherVideo(nn.Module):
         """Label-free: the Noether loss of the model's own rollout (with the last two
         conditioning frames in front), per example ``(B,)``.
 
-        With ``theta_second_order=False`` the rollout runs on constant SVG weights
-        (``weights``, from :meth:`frozen_weights`; made here when not given): the
-        meta-gradient still reaches ``g_φ`` and ``λ_in`` exactly, but ``θ`` gets only its
-        direct (first-order) gradient, which skips most of the double-backward work."""
-        if self.theta_second_order:
+        With ``weights`` (from :meth:`frozen_weights`), or with ``theta_second_order=False``,
+        the rollout runs on constant SVG weights: the meta-gradient still reaches ``g_φ`` and
+        ``λ_in`` exactly, but ``θ`` gets only its direct (first-order) gradient, which skips
+        most of the double-backward work."""
+        if weights is None and not self.theta_second_order:
+            weights = self.frozen_weights(ctx)
+        if weights is None:
             pred = self.svg.rollout(ctx, n_future, cn, actions=actions, eps=eps)
         else:
-            w = weights if weights is not None else self.frozen_weights(ctx)
-            pred = torch.func.functional_call(self.svg, w, (ctx, n_future, cn), {"actions": actions, "eps": eps})
+            pred = torch.func.functional_call(self.svg, weights, (ctx, n_future, cn), {"actions": actions, "eps": eps})
         return noether_video_loss(self.g, torch.cat([ctx[:, -2:].to(pred.dtype), pred], 1))
 
     def tailor(self, ctx: Tensor, n_future: int, *, steps: int, actions=None, eps=None,
@@ -577,7 +578,9 @@ class NoetherVideo(nn.Module):
         B = ctx.shape[0]
         cn0 = self.svg.init_cn(B, device=ctx.device, dtype=_up(ctx).dtype)
         lr = self.inner_lr if not first_order else self.inner_lr.detach()
-        w = None if self.theta_second_order else self.frozen_weights(ctx)  # cast once per call
+        # constant weights (cast once per call) unless the outer gradient must reach θ through the
+        # step: first-order steps (prediction) never need θ's graph
+        w = self.frozen_weights(ctx) if (first_order or not self.theta_second_order) else None
         return tailor_cn(lambda cn: self.inner_loss(ctx, n_future, cn, actions=actions, eps=eps, weights=w), cn0,
                          steps=steps, inner_lr=lr, first_order=first_order, guard=guard,
                          final="value" if guard else "skip")
