@@ -1,38 +1,16 @@
 #!/usr/bin/env python
-"""Build ``book/05_symbolic.ipynb`` (Chapter 5) from the cells below, without outputs.
+"""Build ``book/05_symbolic.ipynb`` (Chapter 5) from the cells below.
 
 Usage::
 
-    python ci/build_05_symbolic.py
-    papermill book/05_symbolic.ipynb book/05_symbolic.ipynb -k python3   # execute, keep outputs
+    python ci/build_05_symbolic.py          # keeps outputs of unchanged code cells
+    python ci/execute_chapters.py book/05_symbolic.ipynb
 """
-from pathlib import Path
+from nbcells import code, head, main as run_generator, md
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
 NAME = "05_symbolic"
 
-SETUP = '''\
-# Setup, written by ci/badges.py from _config.yml: in Colab, install noether-lite from the
-# repository (torch and ipywidgets are left as Colab has them); anywhere else, do nothing.
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "noether-lite[book] @ git+https://github.com/noether-lite/noether-lite@main"], check=True)'''
-
 CELLS = [
-    ("md", f"""# Discovering conserved quantities symbolically
-
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/noether-lite/noether-lite/blob/main/book/{NAME}.ipynb)"""),
-    ("setup", SETUP),
-    ("params", '''import os
-
-QUICK = os.environ.get("NOETHER_QUICK", "1") != "0"  # quick mode: ~3 min on 2 CPU cores
-SEED = 0
-DEVICE = "auto"'''),
     ("md", """**Objectives.** After this chapter you can
 
 - write a search space of formulas as a small grammar, and count it depth by depth;
@@ -207,26 +185,15 @@ must be a learned network."""),
 ]
 
 
-def build() -> nbformat.NotebookNode:
-    cells = []
-    for kind, src in CELLS:
-        if kind == "md":
-            cells.append(new_markdown_cell(src))
-        elif kind == "setup":
-            cells.append(new_code_cell(src, metadata={"tags": ["colab-setup", "hide-input", "remove-output"]}))
-        elif kind == "params":
-            cells.append(new_code_cell(src, metadata={"tags": ["parameters", "remove-output"]}))
-        else:
-            cells.append(new_code_cell(src))
-    nb = new_notebook(cells=cells)
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    return nb
+def chapter5():
+    cells = head(NAME, "Discovering conserved quantities symbolically")
+    cells += [md(src) if kind == "md" else code(src) for kind, src in CELLS]
+    return NAME, cells
+
+
+def main(argv=None) -> None:
+    run_generator((chapter5,), lambda name: {}, __doc__, argv)
 
 
 if __name__ == "__main__":
-    path = ROOT / "book" / f"{NAME}.ipynb"
-    nbformat.write(build(), path)
-    print("wrote", path)
+    main()

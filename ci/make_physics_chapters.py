@@ -12,49 +12,7 @@ The sentences that read a result were written against the quick-mode outputs
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
-REPO = "noether-lite/noether-lite"
-SETUP = '''\
-# Setup, written by ci/badges.py from _config.yml: in Colab, install noether-lite from the
-# repository (torch and ipywidgets are left as Colab has them); anywhere else, do nothing.
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "noether-lite[book] @ git+https://github.com/noether-lite/noether-lite@main"], check=True)'''
-PARAMS = '''\
-import os
-
-QUICK = os.environ.get("NOETHER_QUICK", "1") != "0"  # quick mode: ~3 min on 2 CPU cores
-SEED = 0
-DEVICE = "auto"'''
-
-
-def badge(name: str) -> str:
-    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"(https://colab.research.google.com/github/{REPO}/blob/main/book/{name}.ipynb)")
-
-
-def md(s: str):
-    c = new_markdown_cell(s.strip("\n"))
-    c.metadata["tags"] = []
-    return c
-
-
-def code(s: str, tags=None):
-    c = new_code_cell(s.strip("\n"))
-    c.metadata["tags"] = list(tags or [])
-    return c
-
-
-def head(name: str, title: str):
-    return [md(f"# {title}\n\n{badge(name)}"), code(SETUP, ["colab-setup", "hide-input", "remove-output"]),
-            code(PARAMS, ["parameters", "remove-output"])]
+from nbcells import code, head, main as run_generator, md
 
 
 # ============================================================================ chapter 3
@@ -591,36 +549,8 @@ does, and tries each survivor as a tailoring loss.
 }
 
 
-def build(name: str, cells, *, keep_outputs: bool = True) -> Path:
-    for c in cells:
-        if c.cell_type == "markdown" and c.source in READ:
-            c.source = READ[c.source].strip("\n") or f"*({c.source}: to be written)*"
-    nb = new_notebook(cells=cells)
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python", "pygments_lexer": "ipython3"},
-    }
-    path = ROOT / "book" / f"{name}.ipynb"
-    if keep_outputs and path.exists():  # reuse the outputs of code cells whose source is unchanged
-        old = {c.source: c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"}
-        for c in nb.cells:
-            if c.cell_type == "code" and c.source in old:
-                c.outputs, c.execution_count = old[c.source].outputs, old[c.source].execution_count
-                c.metadata["tags"] = list(old[c.source].metadata.get("tags", c.metadata["tags"]))
-    nbformat.validate(nb)
-    nbformat.write(nb, path)
-    return path
-
-
 def main(argv=None) -> None:
-    import argparse
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clear", action="store_true", help="drop existing outputs (default: keep the outputs of "
-                    "code cells whose source did not change, so editing prose needs no re-execution)")
-    args = ap.parse_args(argv)
-    for make in (chapter3, chapter4):
-        print("wrote", build(*make(), keep_outputs=not args.clear).relative_to(ROOT))
+    run_generator((chapter3, chapter4), lambda name: READ, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -1,55 +1,14 @@
 #!/usr/bin/env python
 """Write book/06_video_ramps.ipynb and book/07_controlled_pendulum.ipynb (unexecuted).
 
-Run, then execute each chapter in place with papermill so its outputs are committed::
+Run, then execute each chapter in place so its outputs are committed::
 
-    python ci/make_video_chapters.py
-    papermill book/06_video_ramps.ipynb book/06_video_ramps.ipynb -k python3
-    papermill book/07_controlled_pendulum.ipynb book/07_controlled_pendulum.ipynb -k python3
+    python ci/make_video_chapters.py          # keeps outputs of unchanged code cells
+    python ci/execute_chapters.py book/06_video_ramps.ipynb book/07_controlled_pendulum.ipynb
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parents[1]
-REPO = "noether-lite/noether-lite"
-SETUP = '''\
-# Setup, written by ci/badges.py from _config.yml: in Colab, install noether-lite from the
-# repository (torch and ipywidgets are left as Colab has them); anywhere else, do nothing.
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "noether-lite[book] @ git+https://github.com/noether-lite/noether-lite@main"], check=True)'''
-PARAMS = '''\
-import os
-
-QUICK = os.environ.get("NOETHER_QUICK", "1") != "0"  # quick mode: ~3 min on 2 CPU cores
-SEED = 0
-DEVICE = "auto"'''
-
-
-def badge(name: str) -> str:
-    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"(https://colab.research.google.com/github/{REPO}/blob/main/book/{name}.ipynb)")
-
-
-def md(s: str):
-    return new_markdown_cell(s.strip("\n"))
-
-
-def code(s: str, tags=None):
-    c = new_code_cell(s.strip("\n"))
-    if tags:
-        c.metadata["tags"] = tags
-    return c
-
-
-def head(name: str, title: str):
-    return [md(f"# {title}\n\n{badge(name)}"), code(SETUP, ["colab-setup"]), code(PARAMS, ["parameters"])]
+from nbcells import code, head, main as run_generator, md
 
 
 MATH = r"""
@@ -148,7 +107,7 @@ import torch
 from noether_lite.video import (
     NoetherVideo, describe_comparison, frame_strip, load_or_render, plot_horizon, plot_k_sweep,
     plot_saliency, plot_seed_gaps, ramp_motion, run_video, seed_table, svg_config, video_artifacts,
-    video_setup, bench_table, plot_bench,
+    video_setup, bench_table, plot_bench, horizon_table,
 )
 
 torch.manual_seed(SEED)
@@ -245,10 +204,7 @@ print("test clips the guard reverted:", res["reverted"]["test"], "of", res["reve
 """),
         code("""
 # NBVAL_CHECK_OUTPUT
-print("horizon   PSNR svg / noether    SSIM svg / noether")
-for h in (1, 5, 10, 20):
-    p, s = res["psnr"], res["ssim"]
-    print(f"{h:7d}   {p['svg'][h-1]:8.1f} / {p['noether'][h-1]:.1f}    {s['svg'][h-1]:8.2f} / {s['noether'][h-1]:.2f}")
+print(horizon_table(res, (1, 5, 10, 20)))
 """),
         code("""
 print(describe_comparison(res))
@@ -382,6 +338,7 @@ import torch
 from noether_lite.video import (
     NoetherVideo, describe_comparison, frame_strip, load_or_render, plot_horizon, plot_k_sweep,
     plot_saliency, plot_seed_gaps, run_video, seed_table, svg_config, video_artifacts, video_setup,
+    horizon_table,
 )
 
 torch.manual_seed(SEED)
@@ -438,10 +395,7 @@ print(f"{res['steps']['pretrain']} pretraining + {res['steps']['fork']} steps ea
 """),
         code("""
 # NBVAL_CHECK_OUTPUT
-print("horizon   PSNR svg / noether    SSIM svg / noether")
-for h in (1, 5, 10, 25):
-    p, s = res["psnr"], res["ssim"]
-    print(f"{h:7d}   {p['svg'][h-1]:8.1f} / {p['noether'][h-1]:.1f}    {s['svg'][h-1]:8.2f} / {s['noether'][h-1]:.2f}")
+print(horizon_table(res, (1, 5, 10, 25)))
 """),
         code("""
 print(describe_comparison(res))
@@ -457,8 +411,8 @@ fr = res["frames"]
 frame_strip({"truth": fr["truth"], "SVG": fr["svg"], "Noether": fr["noether"]}, clip=0, every=3);
 """),
         md("Read this strip before the numbers: in quick mode both models hold the pendulum near its last "
-           "conditioning pose, blurred, instead of swinging it with the torque. After 190 steps at 32×32 "
-           "neither has learned the dynamics yet, so the PSNR gap above is about how the static guess is "
+           "conditioning pose, blurred, instead of swinging it with the torque. After the short schedule "
+           "printed above, at 32×32, neither has learned the dynamics yet, so the PSNR gap above is about how the static guess is "
            "drawn (background colour, blur), not about better physics."),
         md("## Test-time steps and the embedding"),
         code("""
@@ -561,19 +515,8 @@ READINGS = {
 }
 
 
-def main() -> None:
-    for make in (chapter6, chapter7):
-        name, cells = make()
-        for c in cells:
-            if c.cell_type == "markdown" and c.source in READINGS.get(name, {}):
-                c.source = READINGS[name][c.source]
-            assert not c.source.startswith("READ_"), (name, c.source)
-        nb = new_notebook(cells=cells, metadata={
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"}})
-        path = ROOT / "book" / f"{name}.ipynb"
-        nbformat.write(nb, path)
-        print("wrote", path)
+def main(argv=None) -> None:
+    run_generator((chapter6, chapter7), READINGS.get, __doc__, argv)
 
 
 if __name__ == "__main__":

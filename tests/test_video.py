@@ -325,3 +325,15 @@ def test_bench_table_reports_ratios_to_the_same_runs_baseline():
     assert "2.50" in text
     fig = plot_bench({"before": run(8.0), "after": run(5.0)})
     assert len(fig.axes) == 3
+
+
+def test_horizon_table_prints_the_named_horizons_and_rejects_others():
+    from noether_lite.video.viz import horizon_table
+
+    res = {"psnr": {"svg": [30.04, 28.0, 26.0], "noether": [31.0, 28.46, 25.0]},
+           "ssim": {"svg": [0.9, 0.8, 0.7], "noether": [0.91, 0.8, 0.69]}}
+    lines = horizon_table(res, (1, 3)).splitlines()
+    assert lines[1] == "      1       30.0 / 31.0        0.90 / 0.91"
+    assert lines[2] == "      3       26.0 / 25.0        0.70 / 0.69"
+    with pytest.raises(ValueError, match="1..3"):
+        horizon_table(res, (4,))

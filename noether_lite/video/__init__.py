@@ -14,7 +14,7 @@ from .metrics import horizon_metrics, mse_per_frame, psnr_per_frame, ssim, ssim_
 from .train import VideoTrainConfig, evaluate, train_step, train_video
 from .experiment import VideoSetup, describe_comparison, run_video, video_artifacts, video_setup
 from .bench import bench_video
-from .viz import embedding_saliency, frame_strip, plot_horizon, plot_k_sweep, plot_saliency, plot_seed_gaps, seed_table, bench_table, plot_bench
+from .viz import embedding_saliency, frame_strip, plot_horizon, plot_k_sweep, plot_saliency, plot_seed_gaps, seed_table, bench_table, plot_bench, horizon_table
 
 __all__ = [
     "RampConfig", "PendulumVideoConfig", "VideoData", "render_ramp", "render_pendulum", "load_or_render",
@@ -23,5 +23,5 @@ __all__ = [
     "ssim", "ssim_per_frame", "mse_per_frame", "psnr_per_frame", "horizon_metrics",
     "VideoTrainConfig", "train_step", "train_video", "evaluate",
     "VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "bench_video",
-    "frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency", "seed_table", "plot_seed_gaps", "bench_table", "plot_bench",
+    "frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency", "seed_table", "plot_seed_gaps", "bench_table", "plot_bench", "horizon_table",
 ]

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 __all__ = ["frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency", "save_strip_png",
-           "seed_table", "plot_seed_gaps", "bench_table", "plot_bench"]
+           "seed_table", "plot_seed_gaps", "bench_table", "plot_bench", "horizon_table"]
 
 
 def _plt():
@@ -118,6 +118,20 @@ def plot_saliency(g: torch.nn.Module, clip: Tensor, t: int = 0):
         ax.set_xticks([]); ax.set_yticks([])
     fig.tight_layout()
     return fig
+
+
+def horizon_table(result: Dict, horizons: Sequence[int]) -> str:
+    """PSNR and SSIM of SVG and the Noether Network at the given (1-based) horizons of a
+    :func:`~noether_lite.video.run_video` result, one line each."""
+    p, s = result["psnr"], result["ssim"]
+    n = len(p["svg"])
+    bad = [h for h in horizons if not 1 <= h <= n]
+    if bad:
+        raise ValueError(f"horizons must be in 1..{n}; got {bad}")
+    lines = ["horizon   PSNR svg / noether    SSIM svg / noether"]
+    for h in horizons:
+        lines.append(f"{h:7d}   {p['svg'][h-1]:8.1f} / {p['noether'][h-1]:.1f}    {s['svg'][h-1]:8.2f} / {s['noether'][h-1]:.2f}")
+    return "\n".join(lines)
 
 
 def seed_table(seeds: Dict) -> str:
