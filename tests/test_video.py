@@ -337,3 +337,61 @@ def test_horizon_table_prints_the_named_horizons_and_rejects_others():
     assert lines[2] == "      3       26.0 / 25.0        0.70 / 0.69"
     with pytest.raises(ValueError, match="1..3"):
         horizon_table(res, (4,))
+
+
+def _res(svg, noe, k0=None, k1=None):
+    r = {"psnr": {"svg": list(svg), "noether": list(noe)}}
+    if k0 is not None:
+        r["k_sweep"] = {"0": {"psnr": k0}, "1": {"psnr": k1}}
+    return r
+
+
+def test_lesson_check_gives_verdicts_that_turn_to_no_when_the_result_flips():
+    from noether_lite.video import gap_summary, lesson_check
+
+    good = _res([20.0, 21.0, 22.0], [20.5, 21.5, 22.5], k0=20.8, k1=21.5)  # gap +0.5 everywhere
+    out = lesson_check(good, reference_gap=0.6, tolerance=0.2)
+    assert out.splitlines() == [
+        "after one test-time step, Noether is ahead of SVG in mean PSNR: yes",
+        "the test-time step raises mean PSNR (K = 1 over K = 0): yes",
+        "mean PSNR gap within +0.60 ± 0.20 dB: yes",
+    ]
+    assert "mean PSNR gap +0.50 dB" in gap_summary(good, 0.6, 0.2)
+    assert "ahead at 3/3 horizons" in gap_summary(good, 0.6, 0.2)
+    flipped = _res([20.0, 21.0, 22.0], [19.8, 20.9, 21.7], k0=21.3, k1=20.8)  # behind; the step hurts
+    assert lesson_check(flipped, 0.6, 0.2).count(": NO") == 3
+    # the band: just inside and just outside the tolerance
+    assert lesson_check(good, 0.69, 0.2, claims=("gap",)).endswith("yes")
+    assert lesson_check(good, 0.71, 0.2, claims=("gap",)).endswith("NO")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"claims": ("bogus",)}, "claims must be"),
+    ({"claims": ()}, "claims must be"),
+    ({"tolerance": 0.0}, "tolerance positive"),
+    ({"reference_gap": float("nan")}, "must be finite"),
+    ({"claims": ("step_helps",)}, "needs res\\['k_sweep'\\]"),
+])
+def test_lesson_check_refuses_bad_arguments(kwargs, match):
+    from noether_lite.video import lesson_check
+
+    args = {"reference_gap": 0.5, "tolerance": 0.3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        lesson_check(_res([1.0], [2.0]), **args)
+    with pytest.raises(ValueError, match="equally long"):
+        lesson_check(_res([1.0, 2.0], [2.0]), 0.5, 0.3)
+
+
+def test_quick_references_ship_with_the_package_and_record_their_spread():
+    from noether_lite.video import quick_reference
+
+    for ds in ("ramp", "pendulum"):
+        ref = quick_reference(ds)
+        gaps = [r["gap"] for r in ref["runs"]]
+        mean = sum(gaps) / len(gaps)
+        sd = math.sqrt(sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1))
+        assert ref["tolerance"] == pytest.approx(3 * sd, abs=0.006)
+        assert ref["reference_gap"] == pytest.approx(ref["runs"][0]["gap"], abs=0.006)
+        assert ref["runs"][0]["numerics"]["mkldnn"] is False and ref["runs"][0]["numerics"]["threads"] == 2
+    with pytest.raises(ValueError, match="dataset must be"):
+        quick_reference("bogus")

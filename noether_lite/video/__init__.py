@@ -1,5 +1,5 @@
 """Video prediction with Noether Networks: synthetic ramp and controlled-pendulum videos,
-SVG-LP with CNGrad meta-training, metrics, benchmark (issue 5).
+SVG-LP with CNGrad meta-training, metrics, benchmark.
 
 Public names (chapters 6 and 7 use these)::
 
@@ -12,7 +12,10 @@ from .physics101 import Physics101Ramp, find_ramp_clips, load_physics101
 from .svg import ConvEmbedding, NoetherVideo, SVG, SVGConfig, noether_video_loss, svg_config
 from .metrics import horizon_metrics, mse_per_frame, psnr_per_frame, ssim, ssim_per_frame
 from .train import VideoTrainConfig, evaluate, train_step, train_video
-from .experiment import VideoSetup, describe_comparison, run_video, video_artifacts, video_setup
+from .experiment import (
+    CLAIMS, VideoSetup, describe_comparison, gap_summary, lesson_check, quick_reference, run_video,
+    video_artifacts, video_setup,
+)
 from .bench import bench_video
 from .viz import embedding_saliency, frame_strip, plot_horizon, plot_k_sweep, plot_saliency, plot_seed_gaps, seed_table, bench_table, plot_bench, horizon_table
 
@@ -23,5 +26,6 @@ __all__ = [
     "ssim", "ssim_per_frame", "mse_per_frame", "psnr_per_frame", "horizon_metrics",
     "VideoTrainConfig", "train_step", "train_video", "evaluate",
     "VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "bench_video",
+    "quick_reference", "lesson_check", "gap_summary", "CLAIMS",
     "frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency", "seed_table", "plot_seed_gaps", "bench_table", "plot_bench", "horizon_table",
 ]

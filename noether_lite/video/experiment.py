@@ -21,7 +21,8 @@ from .render import PendulumVideoConfig, RampConfig, load_or_render
 from .svg import NoetherVideo, SVGConfig, svg_config
 from .train import VideoTrainConfig, evaluate, resolve_device, train_video
 
-__all__ = ["VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "MODES"]
+__all__ = ["VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "MODES",
+           "quick_reference", "lesson_check", "gap_summary", "CLAIMS"]
 
 MODES = ("quick", "default", "full")
 
@@ -209,4 +210,89 @@ def describe_comparison(res: Dict[str, Any]) -> str:
     rev = res.get("reverted", {})
     if "test" in rev:
         lines.append(f"The guard reverted {rev['test']} of {rev['of']} test clips.")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- checked lessons
+#: What :func:`lesson_check` can assert about a run, by name.
+CLAIMS = ("ahead", "step_helps", "gap")
+
+
+def quick_reference(dataset: str) -> Dict[str, Any]:
+    """The quick run's reference gap and tolerance for ``dataset`` (shipped with the package).
+
+    Made by ``ci/video_spread.py``: ``reference_gap`` is the mean PSNR gap (Noether - SVG, dB) of
+    the seed-0 quick run under the book's pinned arithmetic (:mod:`noether_lite.numerics`);
+    ``tolerance`` is three standard deviations of that gap over runs that differ only in the
+    machine's arithmetic (thread count, kernel instruction sets, the pins removed); ``runs``
+    holds each of them.
+    """
+    import json
+    from importlib.resources import files
+
+    if dataset not in ("ramp", "pendulum"):
+        raise ValueError(f"dataset must be 'ramp' or 'pendulum', got {dataset!r}")
+    return json.loads(files("noether_lite.video").joinpath(f"quick_reference_{dataset}.json").read_text())
+
+
+def _gaps(res: Dict[str, Any]):
+    svg, noe = res["psnr"]["svg"], res["psnr"]["noether"]
+    if not svg or len(svg) != len(noe):
+        raise ValueError(f"res['psnr'] must hold two equally long, non-empty lists; got {len(svg)} and {len(noe)}")
+    return [b - a for a, b in zip(svg, noe)]
+
+
+def gap_summary(res: Dict[str, Any], reference_gap: float, tolerance: float) -> str:
+    """The numbers behind :func:`lesson_check`, beside the reference (for an unchecked cell)."""
+    d = _gaps(res)
+    gap = sum(d) / len(d)
+    line = (f"Noether ahead at {sum(x > 0 for x in d)}/{len(d)} horizons; mean PSNR gap {gap:+.2f} dB "
+            f"({gap - reference_gap:+.2f} dB from the reference run's {reference_gap:+.2f} dB; "
+            f"tolerance ±{tolerance:.2f} dB)")
+    sweep = res.get("k_sweep", {})
+    if "0" in sweep and "1" in sweep:
+        line += f"; the test-time step adds {sweep['1']['psnr'] - sweep['0']['psnr']:+.2f} dB (K = 0 to K = 1)"
+    return line
+
+
+def lesson_check(res: Dict[str, Any], reference_gap: float, tolerance: float,
+                 claims: Sequence[str] = CLAIMS) -> str:
+    """What a chapter teaches about a :func:`run_video` result, as verdicts that do not depend on
+    the machine's last digits (for a cell whose output is compared by nbval).
+
+    Args:
+        res: a :func:`run_video` result.
+        reference_gap, tolerance: the mean PSNR gap (Noether - SVG, dB) of the reference run and
+            how far another machine's run may land from it (see :func:`quick_reference`).
+        claims: which of :data:`CLAIMS` to assert: ``"ahead"`` (the tailored Noether Network has
+            the higher mean PSNR), ``"step_helps"`` (one test-time step raises mean PSNR over
+            ``K = 0``; needs the ``k_sweep`` entries ``"0"`` and ``"1"``), ``"gap"`` (the mean gap is
+            within ``tolerance`` of ``reference_gap``).
+
+    Returns:
+        One line per claim, ending in ``yes`` or ``NO``.
+    """
+    import math
+
+    unknown = [c for c in claims if c not in CLAIMS]
+    if unknown or not claims:
+        raise ValueError(f"claims must be a non-empty selection of {CLAIMS}, got {list(claims)}")
+    if not (math.isfinite(reference_gap) and math.isfinite(tolerance) and tolerance > 0):
+        raise ValueError(f"reference_gap must be finite and tolerance positive; got {reference_gap}, {tolerance}")
+    d = _gaps(res)
+    gap = sum(d) / len(d)
+    yes = lambda ok: "yes" if ok else "NO"  # noqa: E731
+    lines = []
+    for c in claims:
+        if c == "ahead":
+            lines.append(f"after one test-time step, Noether is ahead of SVG in mean PSNR: {yes(gap > 0)}")
+        elif c == "step_helps":
+            sweep = res.get("k_sweep", {})
+            if "0" not in sweep or "1" not in sweep:
+                raise ValueError("claim 'step_helps' needs res['k_sweep'] with K = 0 and K = 1")
+            lines.append("the test-time step raises mean PSNR (K = 1 over K = 0): "
+                         f"{yes(sweep['1']['psnr'] > sweep['0']['psnr'])}")
+        else:
+            lines.append(f"mean PSNR gap within {reference_gap:+.2f} ± {tolerance:.2f} dB: "
+                         f"{yes(abs(gap - reference_gap) <= tolerance)}")
     return "\n".join(lines)
