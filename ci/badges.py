@@ -9,7 +9,8 @@ place that names the GitHub repository. This script derives from them:
     [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ORG/REPO/blob/BRANCH/book/CHAPTER.ipynb)
 
 * each chapter's setup cell (the code cell tagged ``colab-setup``), which
-  installs ``noether-lite[book]`` from the repository only inside Colab;
+  installs ``noether-lite[book]`` from the repository only inside Colab, and everywhere pins
+  the CPU arithmetic (:mod:`noether_lite.numerics`) before the chapter imports torch;
 
 and it checks that no other repository URL of this project (a Colab link, a
 ``git+https`` install, or a ``github.com/.../noether-lite`` link) appears in
@@ -18,7 +19,8 @@ the chapters, ``book/*.md``, ``README.md`` or the exercise and solution notebook
 Usage::
 
     python ci/badges.py --check   # CI: exit 1 and list the differences
-    python ci/badges.py --write   # rewrite badges and setup cells in place (outputs are kept)
+    python ci/badges.py --write   # rewrite badges and setup cells of the chapter sources (book/*.md);
+                                  # then python ci/execute_chapters.py
 """
 from __future__ import annotations
 
@@ -35,13 +37,21 @@ ROOT = Path(__file__).resolve().parents[1]
 BADGE_IMG = "https://colab.research.google.com/assets/colab-badge.svg"
 SETUP_TAG = "colab-setup"
 SETUP_TEMPLATE = '''\
-# Setup, written by ci/badges.py from _config.yml: in Colab, install noether-lite from the
-# repository (torch and ipywidgets are left as Colab has them); anywhere else, do nothing.
+# Setup, written by ci/badges.py from _config.yml. In Colab: install noether-lite from the
+# repository (torch and ipywidgets are left as Colab has them). Everywhere: pin the CPU
+# arithmetic (thread count, kernels), so a CPU run gives the book's numbers on any x86 machine.
+import os
 import subprocess
 import sys
 
+os.environ.setdefault("MKL_CBWR", "AVX2")  # MKL and ATen read these once, when torch starts
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{requirement}"], check=True)'''
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{requirement}"], check=True)
+
+from noether_lite.numerics import reproducible_cpu
+
+reproducible_cpu(threads=2)'''
 
 
 def repository() -> Tuple[str, str, str, str]:
@@ -91,11 +101,29 @@ def setup_source() -> str:
     return SETUP_TEMPLATE.format(requirement=f"noether-lite[book] @ git+{url}@{branch}")
 
 
+def _read(path: Path):
+    if path.suffix == ".md":  # a chapter's MyST source (ci/chapters.py)
+        import jupytext
+
+        return jupytext.read(path, fmt="md:myst")
+    return nbformat.read(path, as_version=4)
+
+
+def _write(nb, path: Path) -> None:
+    if path.suffix == ".md":
+        import jupytext
+
+        jupytext.write(nb, path, fmt="md:myst")
+    else:
+        nbformat.write(nb, path)
+
+
 def sync_notebook(path: Path, *, write: bool) -> List[str]:
-    """Bring one notebook's badge and setup cell in line; return the problems found."""
-    nb = nbformat.read(path, as_version=4)
+    """Bring one notebook's (or chapter source's) badge and setup cell in line; return the
+    problems found. The badge of a chapter source points at its executed ``.ipynb``."""
+    nb = _read(path)
     problems: List[str] = []
-    want_badge = badge_line(path)
+    want_badge = badge_line(path.with_suffix(".ipynb"))
     first = nb.cells[0] if nb.cells else None
     if first is None or first.cell_type != "markdown":
         raise SystemExit(f"{path}: the first cell must be a markdown title cell")
@@ -118,7 +146,7 @@ def sync_notebook(path: Path, *, write: bool) -> List[str]:
         problems.append("setup cell differs from the template")
         setup[0].source = setup_source()
     if write and problems and len(setup) == 1:
-        nbformat.write(nb, path)
+        _write(nb, path)
     return problems
 
 
@@ -150,7 +178,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     failures = 0
-    for nb in chapters():
+    for nb in chapters():  # the sources; ci/chapters.py checks that each .ipynb holds its source's cells
+        nb = nb.with_suffix(".md")
         for problem in sync_notebook(nb, write=args.write):
             print(f"{nb.relative_to(ROOT)}: {problem}" + (" (fixed)" if args.write else ""))
             failures += not args.write

@@ -1,9 +1,11 @@
 #!/usr/bin/env python
-"""(Re)execute the book's chapters in place with papermill and record their wall times.
+"""Execute the book's chapters from their MyST sources and record their wall times.
 
-Each chapter listed in ``book/_toc.yml`` (or given on the command line) is run
-top to bottom with the ``python3`` kernel, in ``book/``, and written back with
-its outputs. Papermill's run-to-run metadata (timestamps, durations) is
+Each chapter listed in ``book/_toc.yml`` (or given on the command line, as its
+``.md`` source or its ``.ipynb``) is first synced from ``book/NN_name.md`` into
+``book/NN_name.ipynb`` (``ci/chapters.py``), then run top to bottom with the
+``python3`` kernel, in ``book/``, and written back with its outputs and a hash of
+the code that made them. Papermill's run-to-run metadata (timestamps, durations) is
 removed afterwards so a re-run changes a notebook only where its outputs change.
 Wall times go to ``ci/chapter_times.json``.
 
@@ -18,7 +20,7 @@ Usage::
 
     python ci/execute_chapters.py                      # quick mode (the committed outputs)
     NOETHER_QUICK=0 python ci/execute_chapters.py      # full mode, e.g. for an instructor
-    python ci/execute_chapters.py book/01_symmetries.ipynb --max-seconds 180
+    python ci/execute_chapters.py book/01_symmetries.md --max-seconds 180
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ import papermill
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from badges import ROOT, chapters  # noqa: E402
+from chapters import mark_executed, sync  # noqa: E402
 
 TIMES = ROOT / "ci" / "chapter_times.json"
 INLINE = "module://matplotlib_inline.backend_inline"
@@ -67,12 +70,18 @@ def main(argv=None) -> int:
 
     # The kernel must draw inline even when the caller set MPLBACKEND=Agg (as CI does).
     os.environ["MPLBACKEND"] = INLINE
+    # The committed outputs are made under the pinned arithmetic whatever the caller's shell says
+    # (the setup cell only sets a default); see noether_lite.numerics.
+    from noether_lite.numerics import PINNED_ENV
+
+    os.environ.update(PINNED_ENV)
     quick = os.environ.get("NOETHER_QUICK", "1") != "0"
-    notebooks = [p.resolve() for p in args.notebooks] or chapters()
+    notebooks = [p.resolve().with_suffix(".ipynb") for p in args.notebooks] or chapters()
     times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     times.setdefault("chapters", {})
     slow = []
     for nb in notebooks:
+        sync(nb.with_suffix(".md"))
         t0 = time.perf_counter()
         papermill.execute_notebook(
             str(nb), str(nb), kernel_name="python3", cwd=str(nb.parent),
@@ -80,6 +89,7 @@ def main(argv=None) -> int:
         )
         wall = time.perf_counter() - t0
         finalize(nb)
+        mark_executed(nb)
         print(f"{nb.relative_to(ROOT)}: {wall:.1f} s", flush=True)
         if quick:  # the file records the quick mode, which is what is committed
             times["chapters"][nb.name] = round(wall, 1)
