@@ -5,8 +5,10 @@ Everything a chapter uses is importable from here::
     import noether_lite as nl
     train, test = nl.make_dataset("pendulum", seed=0)
 
-Sub-namespaces: ``nl.video`` (video prediction), ``nl.check`` (exercise
-feedback), ``nl.labs`` (running chapters as labs).
+Sub-namespaces, loaded on first use (``import noether_lite`` loads none of
+them): ``nl.video`` (video prediction), ``nl.check`` (exercise feedback),
+``nl.labs`` (running chapters as labs); ``noether_lite.numerics`` pins the CPU
+arithmetic the book runs under.
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
@@ -44,7 +46,23 @@ from .widgets import pendulum_explorer, pendulum_figure
 from .physics_viz import (
     PAPER_RMSE, embedding_correlation, plot_level_sets, plot_lr_sweep, plot_rmse_per_horizon, results_table,
 )
-from . import check, labs, video
+
+_LAZY_SUBMODULES = ("check", "labs", "video")
+
+
+def __getattr__(name):  # PEP 562: the course tooling and the video stack load on first use
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
 
 __all__ = [
     "__version__", "Registry",
