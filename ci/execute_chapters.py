@@ -7,7 +7,8 @@ Each chapter listed in ``book/_toc.yml`` (or given on the command line, as its
 ``python3`` kernel, in ``book/``, and written back with its outputs and a hash of
 the code that made them. Papermill's run-to-run metadata (timestamps, durations) is
 removed afterwards so a re-run changes a notebook only where its outputs change.
-Wall times go to ``ci/chapter_times.json``.
+Quick-mode wall times go to the one timing file, ``noether_lite/lab_times.json``
+(what ``noether-lite lab list`` prints).
 
 The book is built with ``execute_notebooks: auto``, and myst-nb's ``auto``
 re-executes a notebook when *any* code cell has no output. So a cell that
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from badges import ROOT, chapters  # noqa: E402
 from chapters import mark_executed, sync  # noqa: E402
 
-TIMES = ROOT / "ci" / "chapter_times.json"
+TIMES = ROOT / "noether_lite" / "lab_times.json"
 INLINE = "module://matplotlib_inline.backend_inline"
 
 
@@ -77,8 +77,6 @@ def main(argv=None) -> int:
     os.environ.update(PINNED_ENV)
     quick = os.environ.get("NOETHER_QUICK", "1") != "0"
     notebooks = [p.resolve().with_suffix(".ipynb") for p in args.notebooks] or chapters()
-    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
-    times.setdefault("chapters", {})
     slow = []
     for nb in notebooks:
         sync(nb.with_suffix(".md"))
@@ -92,18 +90,11 @@ def main(argv=None) -> int:
         mark_executed(nb)
         print(f"{nb.relative_to(ROOT)}: {wall:.1f} s", flush=True)
         if quick:  # the file records the quick mode, which is what is committed
-            times["chapters"][nb.name] = round(wall, 1)
-            # the same measurement feeds `noether-lite lab list` (checkout copy and packaged copy)
             from noether_lite.labs import record_lab_time
 
-            for target in (ROOT / "ci" / "lab_times.json", ROOT / "noether_lite" / "lab_times.json"):
-                record_lab_time(nb.stem, mode="quick", device="cpu", seconds=wall, path=target)
+            record_lab_time(nb.stem, mode="quick", device="cpu", seconds=wall, path=TIMES)
         if args.max_seconds is not None and wall > args.max_seconds:
             slow.append(f"{nb.name} took {wall:.0f} s > {args.max_seconds:.0f} s")
-    if quick:
-        times["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-        times["mode"] = "quick (NOETHER_QUICK=1)"
-        TIMES.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n")
     for s in slow:
         print("too slow:", s, file=sys.stderr)
     return 1 if slow else 0

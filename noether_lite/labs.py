@@ -17,9 +17,10 @@ A lab that already finished with the same parameters is not re-run unless
 ``force=True``. Labs need a source checkout of the repository (the chapters are
 not part of the installed package); :func:`find_book_dir` looks for it.
 
-Measured run times live in ``ci/lab_times.json`` (a copy ships in the package as
-``noether_lite/lab_times.json``). :func:`run_lab` in a checkout records its time
-there, and :func:`list_labs` prints them; "not measured yet" where there is none.
+Measured run times live in one file, ``noether_lite/lab_times.json``, which ships with
+the package. :func:`run_lab` records its time there only when it runs the book of the
+source checkout the package is imported from (an editable install), never into an
+installed package; :func:`list_labs` prints them ("not measured yet" where there is none).
 """
 from __future__ import annotations
 
@@ -155,11 +156,7 @@ def _title(path: Path) -> str:
 
 # ----------------------------------------------------------------------------- measured times
 def _times_path(book: Optional[Path]) -> Path:
-    """``ci/lab_times.json`` of the checkout when there is one, else the packaged copy."""
-    if book is not None:
-        p = book.parent / "ci" / "lab_times.json"
-        if p.exists():
-            return p
+    """The one measured-times file, ``noether_lite/lab_times.json``."""
     return _PACKAGE_TIMES
 
 
@@ -184,7 +181,7 @@ def record_lab_time(chapter: str, *, mode: str, device: str, seconds: float,
                     path: Union[str, Path, None] = None, machine: Optional[str] = None) -> Path:
     """Record one measured run time (``device`` is ``"cpu"`` or ``"gpu"``/``"cuda"``).
 
-    Writes ``path`` (default: the checkout's ``ci/lab_times.json``, else the packaged copy).
+    Writes ``path`` (default: ``noether_lite/lab_times.json``, the one timing file).
     Chapter executors (CI) call this as well as :func:`run_lab`; a new measurement of the
     same chapter, mode and device replaces the old one.
     """
@@ -453,7 +450,7 @@ def run_lab(
     if record_time is None:
         record_time = book == _package_checkout_book().resolve()
     if record_time:
-        record_lab_time(stem, mode=mode, device=kind, seconds=seconds, path=book.parent / "ci" / "lab_times.json")
+        # only into the source tree this package is imported from, never into an installed copy
         if (book.parent / "noether_lite" / "lab_times.json").resolve() == _PACKAGE_TIMES.resolve():
             record_lab_time(stem, mode=mode, device=kind, seconds=seconds, path=_PACKAGE_TIMES)
     return result
