@@ -68,7 +68,7 @@ def video_setup(dataset: str = "ramp", mode: str = "quick", seed: int = 0) -> Vi
         tr = VideoTrainConfig(steps=0, batch_size=16, lr=1e-3, train_future=10, amp="auto", log_every=50, seed=seed)
         pre, fork = 2000, 500
     else:
-        # batch 8: the meta-step needs ~6 GB per clip at 128×128 (batch 16 ran out of memory on an 80 GB H100)
+        # batch 8: the meta-step keeps several GB per clip at 128×128 (batch 16 does not fit in 80 GB)
         tr = VideoTrainConfig(steps=0, batch_size=8, lr=3e-4, train_future=None, amp="auto", log_every=25, seed=seed)
         pre, fork = 20000, 5000
     return VideoSetup(dataset, mode, data, model, tr, pre, fork, n_future)

@@ -516,9 +516,9 @@ class NoetherVideo(nn.Module):
             taken with respect to the CN parameters only (never the ~44 M weights), and the outer
             gradient reaches ``θ`` also through the tailored CN parameters. ``False``: the inner
             step treats ``θ`` as constants (``g_φ`` and ``λ_in`` keep exact meta-gradients, ``θ``
-            gets only its direct gradient): 20 % less time and 44 % fewer operators per step on
-            CPU (``ci/bench_video_cpu.py``), but in a quick-mode ramp run (seed 0) it made the
-            meta-trained model much worse untailored and, after tailoring, worse than SVG.
+            gets only its direct gradient): a cheaper step (``ci/bench_video_cpu.py`` measures
+            by how much), but a biased meta-gradient for ``θ``, which can leave the meta-trained
+            model worse than the baseline.
     """
 
     def __init__(self, cfg: SVGConfig, *, inner_lr: float = 1e-2, learn_inner_lr: bool = True,
