@@ -835,7 +835,7 @@ def discover_conserved(
     n_reference: int = 512,
     n_fingerprint: int = 32,
     size_penalty: float = 0.1,
-    score_floor: float = 1e-9,
+    score_floor: float = 1e-7,
     max_states: Optional[int] = None,
     memory_budget: float = 4e9,
     chunk_size: int = 10000,
@@ -858,7 +858,10 @@ def discover_conserved(
         n_reference: random states in the data's bounding box (the denominator).
         size_penalty, score_floor: survivors are ranked by
             ``log10(max(score, score_floor)) + size_penalty * size`` (``score`` = within / total
-            variance on the data): below the floor, rounding noise decides nothing, size does.
+            variance on the data), then by size, then by how many fitted constants are negative
+            (of ``p² − c cos q`` and its mirror ``p² + c cos q`` with ``c < 0``, the first).
+            Below the floor the score is the constant fit's rounding noise (equivalent formulas
+            score 1e-10 to 2e-8 depending on the machine's arithmetic), so it decides nothing.
         max_states: subsample each trajectory to at most this many time points (speed).
         memory_budget: bytes; the search refuses (before allocating) to go beyond it.
         chunk_size: formulas fitted per batched program (bounds memory; no per-formula loop).
@@ -935,7 +938,8 @@ def _discover(trajectories, *, names, max_depth, operators, seed, orders, steps,
     sid = np.flatnonzero(survived)
     # below score_floor a formula is conserved to float precision: only its size should decide
     rank_key = np.log10(np.maximum(scores[sid], score_floor)) + size_penalty * lib.size[sid]
-    ranked = sid[np.lexsort((lib.size[sid], rank_key))]
+    negatives = np.array([sum(c < 0 for c in consts[i]) for i in sid], dtype=np.int64)
+    ranked = sid[np.lexsort((negatives, lib.size[sid], rank_key))]
     formulas = [lib.formula(int(i), consts[i], float(ratios[i])) for i in ranked]
     for f, i in zip(formulas, ranked):
         f.score = float(scores[i])
