@@ -55,7 +55,8 @@ if os.environ["SPREAD_PIN"] == "1":
     reproducible_cpu(int(os.environ["SPREAD_THREADS"]))  # warns if a pin was taken away
 else:
     torch.set_num_threads(int(os.environ["SPREAD_THREADS"]))
-from noether_lite.numerics import cpu_numerics
+from noether_lite.numerics import PINNED_ENV as PACKAGE_PINS, cpu_numerics
+assert PINNED_ENV == PACKAGE_PINS, (PINNED_ENV, PACKAGE_PINS)  # the copy above, before torch loaded
 from noether_lite.video import run_video
 r = run_video(sys.argv[1], seed=0, device="cpu", mode="quick", progress=False, cache_dir=False)
 s, n = r["psnr"]["svg"], r["psnr"]["noether"]
