@@ -21,7 +21,7 @@ echo '"""Isolated copy for the GPU run."""' > "$ISO/noether_lite/__init__.py"
 export PYTHONPATH="$ISO"
 export NOETHER_LITE_CACHE=${NOETHER_LITE_CACHE:-$(mktemp -d)}
 PY=${PYTHON:-python}
-CLI="$PY -m noether_lite.video.cli"
+CLI="$PY -m noether_lite.cli"
 
 { $PY -c 'import sys, torch; print(sys.version.split()[0], "torch", torch.__version__, "cuda", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
   $PY -c 'import numpy, matplotlib; print("numpy", numpy.__version__, "matplotlib", matplotlib.__version__)' 2>&1 | tail -1

@@ -1,113 +1,367 @@
-"""noether-lite: a thin command line over the experiment functions.
+"""noether-lite: the command line, one parser over the experiment functions.
 
-Subcommands: ``pendulum`` (physical systems), and, when their modules are
-present, ``symbolic``, ``video``, ``bench`` and ``lab``.
+Subcommands: ``physics`` (vanilla MLP, HNN and Noether Networks on a physical system;
+``pendulum`` is its deprecated alias), ``symbolic``, ``video``, ``bench video``, ``lab list`` and
+``lab run``. The flags the experiments share (``--quick/--full``, ``--seed``, ``--device``,
+``--json``, ``--no-progress``, ``--set key=value``) are defined once, here. ``--set`` reaches any
+field of the experiment's configuration (``--set inner_steps=2 --set lr_grid=0.01,0.1``;
+dotted for nested ones: ``--set train.lr=1e-3``). A result file is checked before any work
+starts and written atomically (:mod:`noether_lite.outputs`). Usage errors exit with code 2.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional, Sequence, Tuple
 
-__all__ = ["main", "build_parser", "check_json_path", "write_json"]
+from .outputs import check_output_file, write_json
+
+__all__ = ["main", "build_parser", "parse_sets", "apply_sets"]
 
 
-def check_json_path(path: Optional[str]) -> Optional[Path]:
-    """Fail early (before any work) when ``--json`` points into a missing folder."""
-    if path is None:
-        return None
-    p = Path(path)
-    if p.exists() and p.is_dir():
-        raise SystemExit(f"error: --json {path!r} is a folder; give a file path such as {path}/results.json")
-    if not p.parent.exists():
-        raise SystemExit(f"error: --json folder {str(p.parent)!r} does not exist; create it first")
+class UsageError(Exception):
+    """A bad command line: printed as one line, exit code 2."""
+
+
+# ----------------------------------------------------------------------------- --set key=value
+def parse_sets(items: Optional[Sequence[str]]) -> List[Tuple[str, str]]:
+    """``["a=1", "train.lr=1e-3"]`` -> ``[("a", "1"), ("train.lr", "1e-3")]``."""
+    out = []
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set inner_steps=2")
+        out.append((key.strip(), value.strip()))
+    return out
+
+
+def _convert(key: str, text: str, current: Any) -> Any:
+    """``text`` as a value of the type of ``current`` (the field's present value)."""
+    try:
+        if text.lower() == "none":
+            return None
+        if isinstance(current, bool):
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(current, int):
+            return int(text)
+        if isinstance(current, float):
+            return float(text)
+        if isinstance(current, (tuple, list)):
+            parts = [p for p in text.split(",") if p.strip()]
+            kind = type(current[0]) if current else (int if all(p.strip().lstrip("-").isdigit() for p in parts)
+                                                       else float)
+            return type(current)(kind(p) for p in parts)
+        return text
+    except ValueError:
+        raise UsageError(f"--set {key}={text}: expected a value like {current!r}") from None
+
+
+def apply_sets(obj: Any, sets: Sequence[Tuple[str, str]]) -> Any:
+    """A copy of the dataclass ``obj`` with each dotted ``key`` set (values typed by the field).
+
+    Raises:
+        UsageError: an unknown key (the message lists the valid ones) or a value of the wrong type.
+    """
+    for key, text in sets:
+        obj = _set_one(obj, key.split("."), key, text)
+    return obj
+
+
+def _set_one(obj: Any, path: List[str], key: str, text: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    head = path[0]
+    if head not in fields:
+        nested = [f"{n}.*" for n, f in fields.items() if dataclasses.is_dataclass(getattr(obj, n))]
+        plain = [n for n in fields if not dataclasses.is_dataclass(getattr(obj, n))]
+        raise UsageError(f"--set {key}: unknown field {head!r}; valid: {', '.join(plain + nested)}")
+    current = getattr(obj, head)
+    if len(path) > 1:
+        if not dataclasses.is_dataclass(current):
+            raise UsageError(f"--set {key}: {head!r} has no fields")
+        value = _set_one(current, path[1:], key, text)
+    else:
+        if dataclasses.is_dataclass(current):
+            raise UsageError(f"--set {key}: {head!r} is a group of fields; set one, e.g. {head}.<field>")
+        value = _convert(key, text, current)
+    try:
+        return dataclasses.replace(obj, **{head: value})
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"--set {key}={text}: {e}") from None
+
+
+def _output(path: Optional[str], what: str = "--json") -> Optional[Path]:
+    try:
+        return check_output_file(path, what)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+# ----------------------------------------------------------------------------- shared flags
+def _common(*, modes: Sequence[str] = ("quick", "full"), sets: bool = True) -> argparse.ArgumentParser:
+    """The flags every experiment subcommand shares, as a parent parser."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", dest="mode", action="store_const", const="quick", help="CPU-sized run (default)")
+    g.add_argument("--full", dest="mode", action="store_const", const="full", help="paper-scale run")
+    if len(modes) > 2:
+        g.add_argument("--mode", dest="mode", choices=modes, help=f"one of {', '.join(modes)}")
+    p.set_defaults(mode="quick")
+    p.add_argument("--seed", type=_seed, default=0, help="seeds data, initialisation and batches (default 0)")
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
+    p.add_argument("--json", metavar="PATH", default=None, help="write the results here (checked before any work)")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    if sets:
+        p.add_argument("--set", dest="sets", action="append", metavar="KEY=VALUE", default=[],
+                       help="set a field of the experiment's configuration (repeatable)")
     return p
 
 
-def write_json(path: Optional[Path], result: dict) -> None:
-    """Write ``result`` atomically (temp file + rename): nothing half-written."""
-    if path is None:
-        return
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
-    tmp.replace(path)
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= v < 2**63:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {text}")
+    return v
 
 
-def _add_mode(p: argparse.ArgumentParser) -> None:
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", dest="quick", action="store_true", default=True, help="CPU-sized run (default)")
-    g.add_argument("--full", dest="quick", action="store_false", help="paper-scale run")
+def _ints(flag: str, text: Optional[str], *, minimum: int) -> Optional[List[int]]:
+    if text is None:
+        return None
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"{flag} {text!r}: expected comma-separated integers, e.g. 0,1,2") from None
+    if not values or min(values) < minimum:
+        raise UsageError(f"{flag} {text!r}: expected integers >= {minimum}")
+    return values
 
 
-def _pendulum(args: argparse.Namespace) -> int:
+# ----------------------------------------------------------------------------- physics
+def _physics(args: argparse.Namespace) -> int:
     from .physics import METHODS, PhysicsConfig, run_physics
 
-    out = check_json_path(args.json)
-    overrides = {k: getattr(args, k) for k in ("pretrain_steps", "meta_steps", "hidden") if getattr(args, k) is not None}
-    for k, v in overrides.items():
-        if v < (1 if k == "hidden" else 0):
-            raise SystemExit(f"error: --{k.replace('_', '-')} must be >= {1 if k == 'hidden' else 0}, got {v}")
-    cfg = PhysicsConfig.for_mode(args.system, quick=args.quick, seed=args.seed, **overrides)
+    if args.command == "pendulum":
+        print("note: `noether-lite pendulum` is deprecated; use `noether-lite physics` (same flags)", file=sys.stderr)
+    out = _output(args.json)
+    cfg = PhysicsConfig.for_mode(args.system, quick=args.mode == "quick", seed=args.seed)
+    shortcuts = [(k, str(getattr(args, k))) for k in ("pretrain_steps", "meta_steps", "hidden")
+                 if getattr(args, k) is not None]
+    cfg = apply_sets(cfg, shortcuts + parse_sets(args.sets))
     methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else METHODS
-    unknown = set(methods) - set(METHODS)
+    unknown = sorted(set(methods) - set(METHODS))
     if unknown:
-        raise SystemExit(f"error: unknown method(s) {sorted(unknown)}; choose from {', '.join(METHODS)}")
-    res = run_physics(args.system, config=cfg, device=args.device, progress=not args.no_progress, methods=methods)
+        raise UsageError(f"--methods: unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
+    res = run_physics(args.system, config=cfg, device=args.device, progress=args.progress, methods=methods)
     res.pop("config", None)
     print(f"{res['system']} ({res['mode']}, seed {res['seed']}, {res['seconds']:.0f} s)")
     print(f"{'method':<18}{'test RMSE':>12}{'energy drift':>15}{'meta-trained':>14}")
     for k, v in res["rmse"].items():
         mt = res["meta_trained"].get(k)
         print(f"{k:<18}{v:>12.4f}{res['energy_drift'][k]:>15.4f}{'' if mt is None else ('kept' if mt else 'rejected'):>14}")
-    slim = {k: res[k] for k in ("system", "mode", "seed", "rmse", "energy_drift", "inner_lr", "reverted", "meta_trained", "seconds")}
-    write_json(out, slim)
+    keys = ("system", "mode", "seed", "rmse", "energy_drift", "inner_lr", "reverted", "meta_trained", "seconds")
+    write_json(out, {k: res[k] for k in keys})
     return 0
 
 
+# ----------------------------------------------------------------------------- symbolic
+def _symbolic(args: argparse.Namespace) -> int:
+    import json
+
+    from .physics import PhysicsConfig
+    from .symbolic import run_symbolic
+
+    out = _output(args.json)
+    sets = parse_sets(args.sets)
+    own = {"top_k": None, "meta_k": None}
+    physics_sets = []
+    for key, text in sets:
+        if key in own:
+            own[key] = _ints(f"--set {key}", text, minimum=1)[0]
+        else:
+            physics_sets.append((key, text))
+    base = PhysicsConfig.for_mode(args.system, quick=args.mode == "quick", seed=args.seed)
+    cfg = apply_sets(base, physics_sets)
+    changed = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)
+               if getattr(cfg, f.name) != getattr(base, f.name)}
+    res = run_symbolic(args.system, max_depth=args.max_depth, quick=args.mode == "quick", seed=args.seed,
+                       noisy=args.noisy, tailor=args.tailor, device=args.device, progress=args.progress,
+                       physics=changed or None, **{k: v for k, v in own.items() if v is not None})
+    write_json(out, res)
+    print(json.dumps({k: res[k] for k in ("system", "best_formula", "best_corr", "enumerated", "survivors", "rmse",
+                                          "seconds") if k in res}, indent=1))
+    return 0
+
+
+# ----------------------------------------------------------------------------- video
+def _video(args: argparse.Namespace) -> int:
+    from .video.experiment import run_video, video_setup
+
+    out = _output(args.json)
+    frames = _output(args.frames, "--frames")
+    k = _ints("--k-sweep", args.k_sweep, minimum=0)
+    if args.time_budget is not None and not args.time_budget > 0:
+        raise UsageError(f"--time-budget must be > 0 seconds, got {args.time_budget}")
+    setup = apply_sets(video_setup(args.dataset, args.mode, args.seed), parse_sets(args.sets))
+    res = run_video(args.dataset, seed=args.seed, device=args.device, mode=args.mode, time_budget=args.time_budget,
+                    cache_dir=args.cache_dir, ckpt_dir=args.ckpt_dir, k_sweep=k, return_models=frames is not None,
+                    progress=args.progress, setup=setup)
+    extra = {key: res.pop(key) for key in ("frames", "models", "test") if key in res}
+    write_json(out, res)
+    if frames is not None:
+        try:
+            from .video.viz import save_strip_png
+
+            fr = extra["frames"]
+            save_strip_png({"truth": fr["truth"], "SVG": fr["svg"], "Noether": fr["noether"]}, str(frames))
+        except Exception as e:  # a missing matplotlib must not lose the metrics
+            print(f"could not save the frame strip: {e}", file=sys.stderr)
+    h = len(res["psnr"]["svg"])
+    for m in ("psnr", "ssim"):
+        print(f"{m.upper():5s} at horizon {h}: SVG {res[m]['svg'][-1]:.4f}  Noether {res[m]['noether'][-1]:.4f}")
+    print(f"done in {res['seconds']:.1f} s")
+    return 0
+
+
+def _bench_video(args: argparse.Namespace) -> int:
+    from .video.bench import bench_video
+
+    out = _output(args.json)
+    batches = _ints("--batch", args.batch, minimum=1)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    bad = sorted(set(variants) - {"exact", "fast"})
+    if bad or not variants:
+        raise UsageError(f"--variants {args.variants!r}: choose from exact, fast")
+    if args.iters < 1 or args.warmup < 0:
+        raise UsageError(f"--iters must be >= 1 and --warmup >= 0; got {args.iters}, {args.warmup}")
+    bench_video(quick=args.mode == "quick", batches=batches, device=args.device, amp=args.amp,
+                channels_last=args.channels_last, variants=variants, guard=not args.no_guard, iters=args.iters,
+                warmup=args.warmup, budget_per_config=args.budget, json_path=None if out is None else str(out),
+                progress=args.progress)
+    return 0
+
+
+# ----------------------------------------------------------------------------- lab
+def _lab_list(args: argparse.Namespace) -> int:
+    from .labs import LabError, format_labs, list_labs
+
+    try:
+        print(format_labs(list_labs(args.book_dir)))
+    except LabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _lab_run(args: argparse.Namespace) -> int:
+    from .labs import LabError, run_lab
+
+    try:
+        res = run_lab(args.chapter, mode=args.mode, device=args.device, seed=args.seed, out=args.out,
+                      force=args.force, progress=args.progress, book_dir=args.book_dir)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except LabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if res["status"] == "ok":
+        out = args.out or Path("labs") / f"{res['chapter']}-{args.mode}-{args.device}-seed{args.seed}"
+        print(f"{res['chapter']}: ok in {res['seconds']} s on {res['device_kind']}; wrote {out}/ "
+              f"({res['notebook']}, metrics.json, {len(res['figures'])} figure(s))")
+    return 0
+
+
+# ----------------------------------------------------------------------------- the parser
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="noether-lite", description=__doc__.splitlines()[0])
     from . import __version__
-
-    ap.add_argument("--version", action="version", version=f"noether-lite {__version__}")
-    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
     from .systems import SYSTEMS
 
-    p = sub.add_parser("pendulum", help="vanilla MLP vs HNN vs Noether Networks on a physical system")
+    ap = argparse.ArgumentParser(prog="noether-lite", description=__doc__.splitlines()[0])
+    ap.add_argument("--version", action="version", version=f"noether-lite {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("physics", aliases=["pendulum"], parents=[_common()],
+                       help="vanilla MLP vs HNN vs Noether Networks on a physical system ('pendulum': deprecated)")
     p.add_argument("--system", default="pendulum", choices=SYSTEMS.names())
-    _add_mode(p)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--json", default=None, help="write the results here")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--pretrain-steps", type=int, default=None, help="override the mode's pretraining steps")
-    p.add_argument("--meta-steps", type=int, default=None, help="override the mode's meta-training steps")
-    p.add_argument("--hidden", type=int, default=None, help="override the MLP width (200)")
+    p.add_argument("--pretrain-steps", type=int, default=None, help="shortcut for --set pretrain_steps=N")
+    p.add_argument("--meta-steps", type=int, default=None, help="shortcut for --set meta_steps=N")
+    p.add_argument("--hidden", type=int, default=None, help="shortcut for --set hidden=N (MLP width, 200)")
     p.add_argument("--methods", default=None, help="comma-separated subset (default: all): "
                    "vanilla,hnn,noether_oracle,noether_learned,vanilla_tuned")
-    p.set_defaults(func=_pendulum)
+    p.set_defaults(func=_physics)
 
-    from .labs import add_lab_parser
-    from .symbolic import add_symbolic_parser
-    from .video.cli import add_bench_video_parser, add_video_parser
+    s = sub.add_parser("symbolic", parents=[_common()],
+                       help="discover conserved quantities symbolically (paper section 3a)")
+    s.add_argument("--system", default="pendulum", choices=SYSTEMS.names())
+    s.add_argument("--max-depth", type=int, default=None, help="expression depth (default: 2 quick, 3 full)")
+    s.add_argument("--noisy", action="store_true", help="search on the noisy observations instead of true states")
+    s.add_argument("--no-tailor", dest="tailor", action="store_false", help="search only; skip the RMSE evaluation")
+    s.set_defaults(func=_symbolic)
 
-    add_symbolic_parser(sub)
-    add_video_parser(sub)
+    v = sub.add_parser("video", parents=[_common(modes=("quick", "default", "full"))],
+                       help="SVG vs Noether Network on ramp or controlled-pendulum videos")
+    v.add_argument("--dataset", choices=("ramp", "pendulum"), default="ramp")
+    v.add_argument("--time-budget", type=float, default=None, help="wall-clock seconds for all training")
+    v.add_argument("--cache-dir", default=None, help="where rendered clips are cached")
+    v.add_argument("--ckpt-dir", default=None, help="checkpoint folder (an interrupted run resumes)")
+    v.add_argument("--frames", metavar="PNG", default=None, help="save a frame strip (truth, SVG, Noether)")
+    v.add_argument("--k-sweep", default=None, help="test-time steps to sweep, e.g. 0,1,2,5,10")
+    v.set_defaults(func=_video)
+
     bench = sub.add_parser("bench", help="benchmarks (speed ratios against a baseline in the same run)")
-    bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCH")
-    bench_sub.required = True
-    add_bench_video_parser(bench_sub)
-    add_lab_parser(sub)
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
+    b = bench_sub.add_parser("video", parents=[_common(sets=False)],
+                             help="time a baseline step and a CNGrad meta-step (--quick: tiny model at 32x32)")
+    b.set_defaults(mode="full")
+    b.add_argument("--batch", default="2,8,32", help="comma-separated batch sizes")
+    b.add_argument("--amp", choices=("auto", "bf16", "none"), default="auto")
+    b.add_argument("--channels-last", action="store_true")
+    b.add_argument("--variants", default="exact,fast",
+                   help="meta-step variants: exact (the default meta-gradient), fast (θ constant in the inner step)")
+    b.add_argument("--no-guard", action="store_true", help="meta-step without the training guard")
+    b.add_argument("--iters", type=int, default=5)
+    b.add_argument("--warmup", type=int, default=2)
+    b.add_argument("--budget", type=float, default=20.0, help="seconds per timed configuration")
+    b.set_defaults(func=_bench_video)
+
+    from .labs import DEVICES, MODES
+
+    lab = sub.add_parser("lab", help="run book chapters as labs (needs a source checkout)",
+                         description="Run book chapters as labs: list them, or execute one with papermill.")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="{list,run}", required=True)
+    ls = lab_sub.add_parser("list", help="the labs and their measured run times")
+    ls.add_argument("--book-dir", type=Path, default=None, help="folder of chapter notebooks (default: the checkout's)")
+    ls.set_defaults(func=_lab_list)
+    run = lab_sub.add_parser("run", help="execute one chapter; writes the notebook, metrics.json and figures/")
+    run.add_argument("chapter", help="e.g. 03_known_conservation, 03, 3 or known_conservation")
+    run.add_argument("--mode", choices=MODES, default="quick", help="quick (CI-sized) or full (default: %(default)s)")
+    run.add_argument("--device", choices=DEVICES, default="auto", help="default: %(default)s")
+    run.add_argument("--seed", type=_seed, default=0, help="default: %(default)s")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output folder (default: labs/<chapter>-<mode>-<device>-seed<seed>)")
+    run.add_argument("--force", action="store_true", help="re-run even if the output folder holds a finished run")
+    run.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
+    run.add_argument("--book-dir", type=Path, default=None, help="folder of chapter notebooks (default: the checkout's)")
+    run.set_defaults(func=_lab_run)
     return ap
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    rc = args.func(args)
-    return rc if isinstance(rc, int) else 0  # some subcommands return their result dict
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as e:  # found before any work
+        print(f"noether-lite {args.command}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,7 +24,6 @@ installed package; :func:`list_labs` prints them ("not measured yet" where there
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import hashlib
@@ -53,7 +52,6 @@ __all__ = [
     "record_metric",
     "record_lab_time",
     "load_lab_times",
-    "add_lab_parser",
     "main",
 ]
 
@@ -457,62 +455,11 @@ def run_lab(
 
 
 # ----------------------------------------------------------------------------- command line
-def add_lab_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
-    """Add ``lab list`` and ``lab run`` to a CLI's subparsers; each sets ``func(args) -> int``."""
-    lab = subparsers.add_parser("lab", help="run book chapters as labs (needs a source checkout)",
-                                description="Run book chapters as labs: list them, or execute one with papermill.")
-    sub = lab.add_subparsers(dest="lab_command", metavar="{list,run}")
-    sub.required = True
-    ls = sub.add_parser("list", help="the labs and their measured run times")
-    ls.add_argument("--book-dir", type=Path, default=None, help="folder of chapter notebooks (default: book/ of the checkout)")
-    ls.set_defaults(func=_cmd_list)
-    run = sub.add_parser("run", help="execute one chapter; writes the notebook, metrics.json and figures/")
-    run.add_argument("chapter", help="e.g. 03_known_conservation, 03, 3 or known_conservation")
-    run.add_argument("--mode", choices=MODES, default="quick", help="quick (CI-sized) or full (default: %(default)s)")
-    run.add_argument("--device", choices=DEVICES, default="auto", help="default: %(default)s")
-    run.add_argument("--seed", type=int, default=0, help="default: %(default)s")
-    run.add_argument("--out", type=Path, default=None, help="output folder (default: labs/<chapter>-<mode>-<device>-seed<seed>)")
-    run.add_argument("--force", action="store_true", help="re-run even if the output folder holds a finished run")
-    run.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
-    run.add_argument("--book-dir", type=Path, default=None, help="folder of chapter notebooks (default: book/ of the checkout)")
-    run.set_defaults(func=_cmd_run)
-    return lab
-
-
-def _cmd_list(args: argparse.Namespace) -> int:
-    try:
-        print(format_labs(list_labs(args.book_dir)))
-    except LabError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    try:
-        res = run_lab(args.chapter, mode=args.mode, device=args.device, seed=args.seed, out=args.out,
-                      force=args.force, progress=args.progress, book_dir=args.book_dir)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except LabError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    if res["status"] == "ok":
-        out = args.out or Path("labs") / f"{res['chapter']}-{args.mode}-{args.device}-seed{args.seed}"
-        print(f"{res['chapter']}: ok in {res['seconds']} s on {res['device_kind']}; wrote {out}/ "
-              f"({res['notebook']}, metrics.json, {len(res['figures'])} figure(s))")
-    return 0
-
-
 def main(argv: Optional[List[str]] = None) -> int:
-    """``python -m noether_lite.labs list|run ...`` (the same as ``noether-lite lab ...``)."""
-    parser = argparse.ArgumentParser(prog="noether-lite")
-    sub = parser.add_subparsers(dest="command")
-    sub.required = True
-    add_lab_parser(sub)
-    args = parser.parse_args(["lab", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)
+    """``python -m noether_lite.labs list|run ...``: the same as ``noether-lite lab ...``."""
+    from .cli import main as cli_main
+
+    return cli_main(["lab", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

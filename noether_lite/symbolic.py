@@ -68,10 +68,6 @@ comparable one to one with our counts.)
 """
 from __future__ import annotations
 
-import argparse
-import json
-import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -92,8 +88,6 @@ __all__ = [
     "discover_conserved",
     "energy_correlation",
     "run_symbolic",
-    "add_symbolic_parser",
-    "symbolic_cli",
 ]
 
 
@@ -1094,39 +1088,3 @@ def run_symbolic(
         out["inner_lr"]["noether_oracle"] = oracle["inner_lr"]
     out["seconds"] = time.perf_counter() - t0
     return out
-
-
-# ----------------------------------------------------------------------------- command line
-def add_symbolic_parser(subparsers) -> argparse.ArgumentParser:
-    """Add ``symbolic`` to an argparse ``subparsers`` (``noether-lite symbolic ...``)."""
-    p = subparsers.add_parser("symbolic", help="discover conserved quantities symbolically (paper section 3a)")
-    p.add_argument("--system", default="pendulum", help="a registered system (pendulum, spring, ...)")
-    p.add_argument("--max-depth", type=int, default=None, help="expression depth (default: 2 quick, 3 full)")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", dest="quick", action="store_true", default=True, help="CPU-sized run (default)")
-    mode.add_argument("--full", dest="quick", action="store_false", help="deeper search, full tailoring schedule")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--noisy", action="store_true", help="search on the noisy observations instead of true states")
-    p.add_argument("--no-tailor", dest="tailor", action="store_false", help="search only; skip the RMSE evaluation")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--json", default=None, help="write the result dict to this path")
-    p.set_defaults(func=symbolic_cli)
-    return p
-
-
-def symbolic_cli(args: argparse.Namespace) -> Dict[str, Any]:
-    """Run :func:`run_symbolic` from parsed arguments; checks ``--json``'s folder before any work."""
-    if args.json:
-        folder = os.path.dirname(os.path.abspath(args.json))
-        if not os.path.isdir(folder):
-            raise SystemExit(f"error: --json {args.json!r}: folder {folder!r} does not exist (create it first)")
-    res = run_symbolic(args.system, max_depth=args.max_depth, quick=args.quick, seed=args.seed,
-                       noisy=getattr(args, "noisy", False), tailor=getattr(args, "tailor", True),
-                       device=getattr(args, "device", "auto"), progress=True)
-    text = json.dumps(res, indent=1)
-    if args.json:
-        with open(args.json, "w") as fh:
-            fh.write(text + "\n")
-    print(json.dumps({k: res[k] for k in ("system", "best_formula", "best_corr", "enumerated", "survivors", "rmse",
-                                          "seconds") if k in res}, indent=1))
-    return res

@@ -1,19 +1,35 @@
-"""The CLI's JSON output: checked before any work, written atomically."""
+"""The command line: one parser, shared flags, --set, output files checked before any work."""
 import json
 import os
 
 import pytest
 
-from noether_lite.cli import check_json_path, write_json
+from noether_lite import cli
+from noether_lite.outputs import check_output_file, write_json
+from noether_lite.physics import PhysicsConfig
+from noether_lite.video.experiment import video_setup
 
 
-def test_a_missing_folder_or_a_folder_as_the_file_is_refused_before_any_work(tmp_path):
-    with pytest.raises(SystemExit, match="does not exist; create it first"):
-        check_json_path(str(tmp_path / "nope" / "r.json"))
-    with pytest.raises(SystemExit, match="is a folder"):
-        check_json_path(str(tmp_path))
-    assert check_json_path(None) is None
-    assert check_json_path(str(tmp_path / "r.json")) == tmp_path / "r.json"
+# ----------------------------------------------------------------------------- outputs
+def test_a_missing_folder_or_a_folder_as_the_file_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="does not exist; create it first"):
+        check_output_file(tmp_path / "nope" / "r.json")
+    with pytest.raises(ValueError, match="is a folder"):
+        check_output_file(tmp_path)
+    assert check_output_file(None) is None
+    assert check_output_file(str(tmp_path / "r.json")) == tmp_path / "r.json"
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write anywhere")
+def test_a_read_only_folder_is_refused(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(ValueError, match="not writable"):
+            check_output_file(ro / "r.json")
+    finally:
+        ro.chmod(0o755)
 
 
 def test_write_json_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_path):
@@ -24,3 +40,95 @@ def test_write_json_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_pat
     assert sorted(os.listdir(tmp_path)) == ["r.json"]
     write_json(None, {"ignored": True})  # no path: nothing written
     assert sorted(os.listdir(tmp_path)) == ["r.json"]
+
+
+# ----------------------------------------------------------------------------- --set
+def test_set_reaches_any_config_field_typed_by_the_field():
+    cfg = cli.apply_sets(PhysicsConfig(), cli.parse_sets(
+        ["inner_steps=2", "lr_grid=0.01,0.1", "learn_inner_lr=false", "tailor_mode=weights", "meta_lr=3e-4"]))
+    assert (cfg.inner_steps, cfg.lr_grid, cfg.learn_inner_lr, cfg.tailor_mode, cfg.meta_lr) == (
+        2, (0.01, 0.1), False, "weights", 3e-4)
+    setup = cli.apply_sets(video_setup("ramp", "quick", 0), cli.parse_sets(["train.lr=1e-3", "pretrain_steps=7",
+                                                                            "k_sweep=0,1"]))
+    assert (setup.train.lr, setup.pretrain_steps, tuple(setup.k_sweep)) == (1e-3, 7, (0, 1))
+
+
+@pytest.mark.parametrize("sets, match", [
+    (["nope=1"], "unknown field 'nope'; valid: system, quick"),
+    (["inner_steps=two"], "expected a value like 1"),
+    (["inner_steps"], "expected KEY=VALUE"),
+    (["train.nope=1"], "unknown field 'nope'"),
+    (["train=1"], "is a group of fields"),
+    (["tailor_mode=bogus"], "tailor_mode must be"),
+])
+def test_set_refuses_what_the_config_does_not_have(sets, match):
+    target = video_setup("ramp", "quick", 0) if sets[0].startswith("train") else PhysicsConfig()
+    with pytest.raises(cli.UsageError, match=match):
+        cli.apply_sets(target, cli.parse_sets(sets))
+
+
+# ----------------------------------------------------------------------------- the commands
+@pytest.fixture
+def captured(monkeypatch):
+    import noether_lite.physics as physics
+
+    seen = {}
+
+    def fake_run_physics(system, *, config, device, progress, methods):
+        seen.update(config=config, methods=methods)
+        return {"system": system, "mode": "quick", "seed": config.seed, "rmse": {"vanilla": 0.5},
+                "energy_drift": {"vanilla": 0.1}, "inner_lr": {}, "reverted": {}, "meta_trained": {},
+                "seconds": 0.0, "config": {}}
+
+    monkeypatch.setattr(physics, "run_physics", fake_run_physics)
+    return seen
+
+
+def test_physics_takes_set_and_writes_its_json(captured, tmp_path):
+    out = tmp_path / "r.json"
+    rc = cli.main(["physics", "--system", "spring", "--seed", "3", "--set", "inner_steps=2", "--set",
+                   "lr_grid=0.03", "--json", str(out), "--no-progress"])
+    assert rc == 0
+    assert (captured["config"].inner_steps, captured["config"].lr_grid, captured["config"].seed) == (2, (0.03,), 3)
+    assert json.loads(out.read_text())["rmse"] == {"vanilla": 0.5}
+
+
+def test_pendulum_is_a_deprecated_alias_of_physics(captured, capsys):
+    assert cli.main(["pendulum", "--no-progress"]) == 0
+    assert "deprecated; use `noether-lite physics`" in capsys.readouterr().err
+    assert captured["config"].system == "pendulum"
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["physics", "--json", "/nonexistent-folder/r.json"], "does not exist"),
+    (["physics", "--set", "nope=1"], "unknown field 'nope'"),
+    (["physics", "--methods", "vanilla,bogus"], "unknown method"),
+    (["video", "--k-sweep", "a,b"], "comma-separated integers"),
+    (["video", "--k-sweep", "-1"], "integers >= 0"),
+    (["video", "--time-budget", "-5"], "must be > 0"),
+    (["bench", "video", "--variants", "bogus"], "choose from exact, fast"),
+    (["bench", "video", "--batch", "0"], "integers >= 1"),
+    (["bench", "video", "--iters", "0"], "--iters must be >= 1"),
+])
+def test_usage_errors_exit_2_with_one_line_before_any_work(argv, match, captured, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1 and "Traceback" not in err
+    assert "config" not in captured  # nothing ran
+
+
+@pytest.mark.parametrize("argv", [["physics", "--seed", "99999999999999999999999"], ["physics", "--seed", "x"],
+                                  ["video", "--mode", "huge"], ["physics", "--quick", "--full"]])
+def test_argument_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2 and "error:" in capsys.readouterr().err
+
+
+def test_the_shared_flags_are_defined_once_and_every_experiment_has_them():
+    parser = cli.build_parser()
+    for argv in (["physics"], ["symbolic"], ["video"], ["bench", "video"]):
+        args = parser.parse_args(argv + ["--seed", "5", "--device", "cpu", "--json", "x.json", "--no-progress"])
+        assert (args.seed, args.device, args.json, args.progress) == (5, "cpu", "x.json", False)
+    assert parser.parse_args(["bench", "video"]).mode == "full"  # the benchmark's default: paper size
+    assert parser.parse_args(["video", "--mode", "default"]).mode == "default"

@@ -112,8 +112,9 @@ def test_failed_lab_writes_error_status(book, tmp_path):
 
 
 def test_cli_parser(book, capsys):
-    parser = argparse.ArgumentParser(prog="noether-lite")
-    labs.add_lab_parser(parser.add_subparsers(dest="command"))
+    from noether_lite.cli import build_parser
+
+    parser = build_parser()
     args = parser.parse_args(["lab", "run", "01", "--mode", "full", "--device", "cpu", "--seed", "3", "--out", "x", "--force"])
     assert (args.chapter, args.mode, args.device, args.seed, str(args.out), args.force) == ("01", "full", "cpu", 3, "x", True)
     with pytest.raises(SystemExit):

@@ -1,10 +1,9 @@
 """Video: the experiment function end to end (tiny), the CLI's JSON, the benchmark."""
-import argparse
 import json
 
 import torch
 
-from noether_lite.video import cli
+from noether_lite import cli
 from noether_lite.video.bench import bench_video
 from noether_lite.video.experiment import VideoSetup, run_video
 from noether_lite.video.render import RampConfig
@@ -36,11 +35,8 @@ def test_video_cli_writes_the_documented_json(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ex, "run_video", lambda *a, **k: run_video("ramp", setup=TINY, progress=False,
                                                                   cache_dir=tmp_path, device="cpu"))
-    parser = argparse.ArgumentParser()
-    cli.add_video_parser(parser.add_subparsers(dest="cmd"))
     out = tmp_path / "r.json"
-    args = parser.parse_args(["video", "--dataset", "ramp", "--quick", "--seed", "0", "--json", str(out)])
-    assert args.func(args) == 0
+    assert cli.main(["video", "--dataset", "ramp", "--quick", "--seed", "0", "--json", str(out)]) == 0
     d = json.loads(out.read_text())
     assert {"dataset", "mode", "seed", "mse", "psnr", "ssim", "seconds"} <= set(d)
     assert set(d["psnr"]) == {"svg", "noether"}

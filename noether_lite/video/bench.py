@@ -6,7 +6,6 @@ Default: the paper-size model at 128×128, 2 + 20 frames, as in PAPER_NOTES §5
 """
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from typing import Any, Dict, Optional, Sequence
@@ -119,8 +118,9 @@ def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device
 
 
 def _write(path: str, obj) -> None:
-    with open(path, "w") as fh:
-        json.dump(obj, fh, indent=1)
+    from ..outputs import write_json
+
+    write_json(path, obj)
 
 
 def _summary(dev, quick, cfg, n_frames, amp, channels_last, rows, guard):

@@ -1,0 +1,49 @@
+"""Result files: checked before any work starts, written atomically.
+
+Every command that writes a JSON result (the CLI's ``--json``, the video benchmark) goes
+through these two functions, so a bad path fails in the first second, not after the run, and a
+reader never sees a half-written file.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Optional, Union
+
+__all__ = ["check_output_file", "write_json"]
+
+
+def check_output_file(path: Union[str, Path, None], what: str = "--json") -> Optional[Path]:
+    """``path`` as a :class:`~pathlib.Path` when a file can be written there, else a clear error.
+
+    Raises:
+        ValueError: ``path`` is a folder, its folder does not exist, or that folder is not
+            writable (the message names ``what``, the path and the fix).
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a folder; give a file path such as {str(p / 'results.json')!r}")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"{what} {str(path)!r}: folder {str(folder)!r} does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {str(path)!r}: folder {str(folder)!r} is not writable; choose another")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise ValueError(f"{what} {str(path)!r} exists and is read-only; choose another path")
+    return p
+
+
+def write_json(path: Union[str, Path, None], obj: Any) -> None:
+    """Write ``obj`` as JSON: to a temporary file beside ``path``, then renamed over it."""
+    if path is None:
+        return
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(obj, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(p)
+    finally:
+        tmp.unlink(missing_ok=True)
