@@ -9,16 +9,16 @@ restores the batch order too and an interrupted run continues bit for bit.
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor, nn
+
+from .checkpoints import auto_device, load_checkpoint, save_checkpoint  # noqa: F401 (part of this module's API)
 
 __all__ = ["History", "fit", "seed_everything", "auto_device", "save_checkpoint", "load_checkpoint"]
 
@@ -33,20 +33,6 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
-
-
-def auto_device(device: Optional[str] = "auto") -> torch.device:
-    """``"auto"`` picks cuda, then mps, then cpu; anything else is validated."""
-    if device in (None, "auto"):
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but CUDA is not available here; use 'auto' or 'cpu'")
-    return dev
 
 
 @dataclass
@@ -68,25 +54,6 @@ class History:
 
 def _normalise_config(config: Optional[Mapping[str, Any]]) -> str:
     return json.dumps(config or {}, sort_keys=True, default=str)
-
-
-def save_checkpoint(path: Union[str, Path], payload: Dict[str, Any]) -> None:
-    """Write ``payload`` with ``torch.save`` atomically (temp file + rename)."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise ValueError(f"checkpoint folder {str(path.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=str(path.parent))
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def load_checkpoint(path: Union[str, Path]) -> Dict[str, Any]:
-    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 def fit(

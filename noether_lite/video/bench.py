@@ -13,7 +13,8 @@ from typing import Any, Dict, Optional, Sequence
 import torch
 
 from .svg import NoetherVideo, svg_config
-from .train import resolve_device, train_step
+from ..checkpoints import auto_device
+from .train import train_step
 
 __all__ = ["bench_video", "AUTHORS_H100"]
 
@@ -63,7 +64,7 @@ def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device
         ``{"device", "mode", "amp", "rows": [{"batch", "baseline_s", "baseline_samples_per_s",
         "meta_<v>_s", "meta_<v>_samples_per_s", "ratio_<v>", "peak_gb_<...>", "gb_per_sample_<v>"}], "authors_h100"}``.
     """
-    dev = resolve_device(device)
+    dev = auto_device(device)
     cfg = svg_config("quick", 32) if quick else svg_config("paper", 128)
     say = print if progress else (lambda *a, **k: None)
     if dev.type == "cuda":

@@ -19,7 +19,8 @@ import torch
 
 from .render import PendulumVideoConfig, RampConfig, load_or_render
 from .svg import NoetherVideo, SVGConfig, svg_config
-from .train import VideoTrainConfig, evaluate, resolve_device, train_video
+from ..checkpoints import auto_device
+from .train import VideoTrainConfig, evaluate, train_video
 
 __all__ = ["VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "MODES",
            "quick_reference", "lesson_check", "gap_summary", "CLAIMS"]
@@ -99,7 +100,7 @@ def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: 
     t_start = time.perf_counter()
     mode = mode or ("quick" if quick else "full")
     st = setup or video_setup(dataset, mode, seed)
-    dev = resolve_device(device)
+    dev = auto_device(device)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True

@@ -13,8 +13,6 @@ the fp32 path the tests compare against.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,13 +21,14 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 from torch import Tensor
 
+from ..checkpoints import auto_device, load_checkpoint, save_checkpoint
 from .metrics import horizon_metrics
 from .render import VideoData
 from .svg import NoetherVideo
 
 __all__ = [
-    "VideoTrainConfig", "resolve_device", "autocast", "train_step", "train_video", "evaluate",
-    "check_clips", "save_checkpoint", "load_checkpoint", "sample_batch",
+    "VideoTrainConfig", "autocast", "train_step", "train_video", "evaluate",
+    "check_clips", "sample_batch",
 ]
 
 
@@ -70,13 +69,6 @@ class VideoTrainConfig:
             raise ValueError(f"amp must be 'auto', 'bf16' or 'none', got {self.amp!r}")
         if self.steps < 0 or self.batch_size < 1 or self.inner_steps < 0:
             raise ValueError(f"bad VideoTrainConfig: {self}")
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def autocast(device: torch.device, amp: str):
@@ -152,24 +144,6 @@ def train_step(learner: NoetherVideo, opt: torch.optim.Optimizer, clip: Tensor, 
     return loss.detach(), info
 
 
-def save_checkpoint(path, **state) -> None:
-    """Atomically write ``state`` with ``torch.save`` (temporary file, then ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def load_checkpoint(path, map_location=None) -> Dict[str, Any]:
-    return torch.load(path, map_location=map_location, weights_only=False)
-
-
 def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *, device="auto",
                 ckpt_path=None, time_budget: Optional[float] = None, progress: bool = True,
                 max_steps: Optional[int] = None, opt_init: Optional[Dict[str, Dict[str, Any]]] = None) -> Dict[str, Any]:
@@ -188,7 +162,7 @@ def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *
         history: ``{"step": [...], "loss": [...], "task": [...], "reverted": [...],
         "steps_done", "seconds", "opt_state"}``; ``reverted`` counts examples the guard reverted.
     """
-    dev = resolve_device(device) if isinstance(device, str) else device
+    dev = auto_device(device)
     mcfg = learner.cfg
     length = mcfg.n_past + (cfg.train_future if cfg.train_future is not None else data.frames.shape[1] - mcfg.n_past)
     check_clips(data, image_size=mcfg.image_size, min_frames=length, action_dim=mcfg.action_dim)
@@ -238,8 +212,9 @@ def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *
 
     def checkpoint():
         if ckpt_path is not None:
-            save_checkpoint(ckpt_path, model=learner.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
-                            noise_gen=noise_gen.get_state(), step=step, history=hist, config=asdict(cfg))
+            save_checkpoint(ckpt_path, dict(model=learner.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
+                                            noise_gen=noise_gen.get_state(), step=step, history=hist,
+                                            config=asdict(cfg)), create_folder=True)
 
     learner.train()
     while step < end:
@@ -283,7 +258,7 @@ def evaluate(learner: NoetherVideo, data: VideoData, *, n_future: int, steps: in
     Returns:
         ``{"mse"|"psnr"|"ssim": {"mean": [F], "se": [F]}, "reverted": int, "inner_before", "inner_after", "pred"}``.
     """
-    dev = resolve_device(device) if isinstance(device, str) else device
+    dev = auto_device(device)
     cfg = learner.cfg
     P = cfg.n_past
     check_clips(data, image_size=cfg.image_size, min_frames=P + n_future, action_dim=cfg.action_dim)
