@@ -53,6 +53,8 @@ def finalize(path: Path) -> None:
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.metadata.get("tags") == []:  # papermill adds it; the .md source has none
+            del cell.metadata["tags"]
         if cell.cell_type == "code" and not cell.outputs:
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="")]
             tags = cell.metadata.setdefault("tags", [])
