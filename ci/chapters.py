@@ -118,10 +118,11 @@ def sync(md: Path) -> Path:
                 c.outputs, c.execution_count = prev.outputs, prev.execution_count
         else:
             c = nbformat.v4.new_markdown_cell(cell.source.strip("\n"))
-        c.metadata = {k: v for k, v in cell.metadata.items()}
-        if prev is not None and "remove-output" in prev.metadata.get("tags", []) and cell.cell_type == "code":
-            c.metadata["tags"] = list(c.metadata.get("tags", [])) + ["remove-output"] * (
-                "remove-output" not in c.metadata.get("tags", []))
+        c.metadata = dict(cell.metadata)
+        tags = c.metadata.get("tags", [])
+        if prev is not None and cell.cell_type == "code" and "remove-output" in prev.metadata.get("tags", []) \
+                and "remove-output" not in tags:  # ci/execute_chapters.py's mark on a silent cell
+            c.metadata["tags"] = [*tags, "remove-output"]
         like = prev if prev is not None else edited.get(i)
         cid = like.get("id") if like is not None else None
         c["id"] = cid if cid and cid not in used else _stable_id(cell, i)

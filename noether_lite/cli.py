@@ -42,6 +42,13 @@ def _convert(key: str, text: str, current: Any) -> Any:
     try:
         if text.lower() == "none":
             return None
+        if current is None:  # an optional field left unset: a number if it reads as one
+            for kind in (int, float):
+                try:
+                    return kind(text)
+                except ValueError:
+                    pass
+            return text
         if isinstance(current, bool):
             if text.lower() in ("1", "true", "yes", "on"):
                 return True
@@ -109,7 +116,7 @@ def _common(*, modes: Sequence[str] = ("quick", "full"), sets: bool = True) -> a
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", dest="mode", action="store_const", const="quick", help="CPU-sized run (default)")
     g.add_argument("--full", dest="mode", action="store_const", const="full", help="paper-scale run")
-    if len(modes) > 2:
+    if tuple(modes) != ("quick", "full"):  # modes beyond the two flags (video's "default")
         g.add_argument("--mode", dest="mode", choices=modes, help=f"one of {', '.join(modes)}")
     p.set_defaults(mode="quick")
     p.add_argument("--seed", type=_seed, default=0, help="seeds data, initialisation and batches (default 0)")

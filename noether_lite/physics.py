@@ -68,6 +68,10 @@ class PhysicsConfig:
     lr_grid: Tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        for name, low in (("hidden", 1), ("pretrain_steps", 0), ("meta_steps", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
         if self.tailor_mode not in ("cn", "weights"):
             raise ValueError(f"tailor_mode must be 'cn' or 'weights', got {self.tailor_mode!r}")
         if not self.lr_grid:

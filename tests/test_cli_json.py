@@ -132,3 +132,18 @@ def test_the_shared_flags_are_defined_once_and_every_experiment_has_them():
         assert (args.seed, args.device, args.json, args.progress) == (5, "cpu", "x.json", False)
     assert parser.parse_args(["bench", "video"]).mode == "full"  # the benchmark's default: paper size
     assert parser.parse_args(["video", "--mode", "default"]).mode == "default"
+
+
+def test_set_on_an_unset_optional_field_reads_a_number():
+    setup = cli.apply_sets(video_setup("ramp", "full", 0), cli.parse_sets(["train.train_future=8"]))
+    assert setup.train.train_future == 8
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["physics", "--hidden", "0"], "hidden must be an integer >= 1"),
+    (["physics", "--pretrain-steps", "-1"], "pretrain_steps must be an integer >= 0"),
+    (["physics", "--set", "meta_steps=-3"], "meta_steps must be an integer >= 0"),
+])
+def test_sizes_are_validated_before_any_work(argv, match, captured, capsys):
+    assert cli.main(argv) == 2
+    assert match in capsys.readouterr().err and "config" not in captured

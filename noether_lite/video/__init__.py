@@ -13,11 +13,11 @@ from .svg import ConvEmbedding, NoetherVideo, SVG, SVGConfig, noether_video_loss
 from .metrics import horizon_metrics, mse_per_frame, psnr_per_frame, ssim, ssim_per_frame
 from .train import VideoTrainConfig, evaluate, train_step, train_video
 from .experiment import (
-    CLAIMS, VideoSetup, describe_comparison, gap_summary, lesson_check, quick_reference, run_video,
+    CLAIMS, VideoSetup, describe_comparison, full_runs, gap_summary, lesson_check, quick_reference, run_video,
     video_artifacts, video_setup,
 )
 from .bench import bench_video
-from .viz import embedding_saliency, frame_strip, plot_horizon, plot_k_sweep, plot_saliency, plot_seed_gaps, seed_table, bench_table, plot_bench, horizon_table
+from .viz import embedding_saliency, frame_strip, plot_horizon, plot_k_sweep, plot_saliency, plot_seed_gaps, seed_table, bench_table, describe_bench, plot_bench, horizon_table
 
 __all__ = [
     "RampConfig", "PendulumVideoConfig", "VideoData", "render_ramp", "render_pendulum", "load_or_render",
@@ -26,6 +26,6 @@ __all__ = [
     "ssim", "ssim_per_frame", "mse_per_frame", "psnr_per_frame", "horizon_metrics",
     "VideoTrainConfig", "train_step", "train_video", "evaluate",
     "VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "bench_video",
-    "quick_reference", "lesson_check", "gap_summary", "CLAIMS",
-    "frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency", "seed_table", "plot_seed_gaps", "bench_table", "plot_bench", "horizon_table",
+    "quick_reference", "lesson_check", "gap_summary", "CLAIMS", "full_runs",
+    "frame_strip", "plot_horizon", "plot_k_sweep", "embedding_saliency", "plot_saliency", "seed_table", "plot_seed_gaps", "bench_table", "describe_bench", "plot_bench", "horizon_table",
 ]

@@ -23,7 +23,7 @@ from ..checkpoints import auto_device
 from .train import VideoTrainConfig, evaluate, train_video
 
 __all__ = ["VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "MODES",
-           "quick_reference", "lesson_check", "gap_summary", "CLAIMS"]
+           "quick_reference", "lesson_check", "gap_summary", "CLAIMS", "full_runs"]
 
 MODES = ("quick", "default", "full")
 
@@ -212,6 +212,19 @@ def describe_comparison(res: Dict[str, Any]) -> str:
     if "test" in rev:
         lines.append(f"The guard reverted {rev['test']} of {rev['of']} test clips.")
     return "\n".join(lines)
+
+
+def full_runs(dataset: str, art: Optional[Dict[str, Any]] = None):
+    """The committed full-mode results of ``dataset`` (from :func:`video_artifacts`), and a line
+    that says what they are, or, when there are none, the command that makes one on a GPU."""
+    art = video_artifacts() if art is None else art
+    runs = [art[k] for k in sorted(art) if k.startswith(f"{dataset}_full_seed")]
+    if runs:
+        line = f"full mode, {dataset}: seeds {', '.join(str(r['seed']) for r in runs)} on {runs[0]['device']}"
+    else:
+        line = (f"No full-mode {dataset} run is included: full mode needs a GPU. To make one:\n"
+                f"  noether-lite video --dataset {dataset} --full --seed 0 --json {dataset}_full_seed0.json")
+    return runs, line
 
 
 # ----------------------------------------------------------------------------- checked lessons

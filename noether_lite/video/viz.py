@@ -188,12 +188,26 @@ def bench_table(bench: Dict) -> str:
     runs = {k: v for k, v in bench.items() if isinstance(v, dict) and "rows" in v} or {"": bench}
     lines = []
     for name, run in runs.items():
-        lines.append(f"{name or 'run'}: {run.get('note', '')}".rstrip(": "))
+        if name:
+            lines.append(f"{name}:")
         lines.append("  config                    s/step  × base | GB/clip  × base | operators  × base")
         for r in run["rows"]:
             lines.append(f"  {_BENCH_LABELS.get(r['config'], r['config']):24s} {r['median_s']:6.1f} {r.get('time_ratio', 1):6.2f} | "
                          f"{r['gb_per_sample']:7.2f} {r.get('memory_ratio', 1):6.2f} | {r['ops']:9d} {r.get('ops_ratio', 1):6.1f}")
     return "\n".join(lines)
+
+
+def describe_bench(run: Dict) -> str:
+    """One sentence per meta-step configuration of one benchmark run: its time, memory per clip
+    and operator count as multiples of the SVG step of the same run."""
+    lines = []
+    for r in run.get("rows", []):
+        if r["config"] == "baseline":
+            continue
+        lines.append(f"{_BENCH_LABELS.get(r['config'], r['config'])}: {r.get('time_ratio', float('nan')):.1f}x the "
+                     f"time of an SVG step, {r.get('memory_ratio', float('nan')):.1f}x its memory per clip, "
+                     f"{r.get('ops_ratio', float('nan')):.0f}x its operators")
+    return "\n".join(lines) or "no meta-step configuration in this run"
 
 
 def plot_bench(bench: Dict, *, title: Optional[str] = None):
