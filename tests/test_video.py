@@ -395,3 +395,22 @@ def test_quick_references_ship_with_the_package_and_record_their_spread():
         assert ref["runs"][0]["numerics"]["mkldnn"] is False and ref["runs"][0]["numerics"]["threads"] == 2
     with pytest.raises(ValueError, match="dataset must be"):
         quick_reference("bogus")
+
+
+def test_describe_bench_reads_each_meta_step_against_the_same_runs_svg_step():
+    from noether_lite.video import describe_bench
+
+    run = {"rows": [{"config": "baseline", "time_ratio": 1.0, "memory_ratio": 1.0, "ops_ratio": 1.0},
+                    {"config": "exact", "time_ratio": 3.84, "memory_ratio": 3.35, "ops_ratio": 16.8}]}
+    assert describe_bench(run) == "meta, exact: 3.8x the time of an SVG step, 3.3x its memory per clip, 17x its operators"
+    assert describe_bench({"rows": []}) == "no meta-step configuration in this run"
+
+
+def test_full_runs_returns_included_runs_or_the_command_that_makes_one():
+    from noether_lite.video import full_runs
+
+    runs, line = full_runs("ramp", {"ramp_full_seed1": {"seed": 1, "device": "GPU"}, "ramp_full_seed0":
+                                    {"seed": 0, "device": "GPU"}, "pendulum_full_seed0": {"seed": 0, "device": "GPU"}})
+    assert [r["seed"] for r in runs] == [0, 1] and line == "full mode, ramp: seeds 0, 1 on GPU"
+    runs, line = full_runs("pendulum", {})
+    assert runs == [] and "noether-lite video --dataset pendulum --full --seed 0" in line
