@@ -401,7 +401,7 @@ def test_describe_bench_reads_each_meta_step_against_the_same_runs_svg_step():
     from noether_lite.video import describe_bench
 
     run = {"rows": [{"config": "baseline", "time_ratio": 1.0, "memory_ratio": 1.0, "ops_ratio": 1.0},
-                    {"config": "exact", "time_ratio": 3.84, "memory_ratio": 3.35, "ops_ratio": 16.8}]}
+                    {"config": "exact", "time_ratio": 3.84, "memory_ratio": 3.34, "ops_ratio": 16.8}]}
     assert describe_bench(run) == "meta, exact: 3.8x the time of an SVG step, 3.3x its memory per clip, 17x its operators"
     assert describe_bench({"rows": []}) == "no meta-step configuration in this run"
 
