@@ -16,7 +16,8 @@ On a CPU four things choose those kernels:
 The last two are read once, when torch starts, so they must be in the environment before
 ``torch`` is imported: :data:`PINNED_ENV` holds them, for a notebook's first cell to put in
 ``os.environ``; :func:`reproducible_cpu` fixes the first two. Under all four a seeded CPU run
-gives the same bits on any x86-64 processor with AVX2, whatever its core count. Processors of another family (e.g. ARM) still differ in the last bits, which is why the
+gave the same bits whatever the thread and oneDNN settings of its environment (``tests/test_numerics.py``),
+and every x86-64 processor with AVX2 offers the same kernels. Processors of another family (e.g. ARM) still differ in the last bits, which is why the
 book's checked cells compare what a chapter teaches within a measured tolerance, not digits.
 """
 from __future__ import annotations
