@@ -7,7 +7,7 @@ Each chapter listed in ``book/_toc.yml`` (or given on the command line, as its
 ``python3`` kernel, in ``book/``, and written back with its outputs and a hash of
 the code that made them. Papermill's run-to-run metadata (timestamps, durations) is
 removed afterwards so a re-run changes a notebook only where its outputs change.
-Quick-mode wall times go to the one timing file, ``noether_lite/lab_times.json``
+Quick-mode wall times go to the one timing file, ``noether_lite/course/lab_times.json``
 (what ``noether-lite lab list`` prints).
 
 The book is built with ``execute_notebooks: auto``, and myst-nb's ``auto``
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from badges import ROOT, chapters  # noqa: E402
 from chapters import mark_executed, sync  # noqa: E402
 
-TIMES = ROOT / "noether_lite" / "lab_times.json"
+TIMES = ROOT / "noether_lite" / "course" / "lab_times.json"
 INLINE = "module://matplotlib_inline.backend_inline"
 
 
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
         mark_executed(nb)
         print(f"{nb.relative_to(ROOT)}: {wall:.1f} s", flush=True)
         if quick:  # the file records the quick mode, which is what is committed
-            from noether_lite.labs import record_lab_time
+            from noether_lite.course.labs import record_lab_time
 
             record_lab_time(nb.stem, mode="quick", device="cpu", seconds=wall, path=TIMES)
         if args.max_seconds is not None and wall > args.max_seconds:

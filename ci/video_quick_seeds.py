@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     import torch
 
-    from noether_lite.video import run_video
+    from noether_lite.experiments.video import run_video
 
     path = Path(a.json)
     out = json.loads(path.read_text()) if path.exists() else {}

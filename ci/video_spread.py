@@ -57,7 +57,7 @@ else:
     torch.set_num_threads(int(os.environ["SPREAD_THREADS"]))
 from noether_lite.numerics import PINNED_ENV as PACKAGE_PINS, cpu_numerics
 assert PINNED_ENV == PACKAGE_PINS, (PINNED_ENV, PACKAGE_PINS)  # the copy above, before torch loaded
-from noether_lite.video import run_video
+from noether_lite.experiments.video import run_video
 r = run_video(sys.argv[1], seed=0, device="cpu", mode="quick", progress=False, cache_dir=False)
 s, n = r["psnr"]["svg"], r["psnr"]["noether"]
 print(json.dumps({"svg": sum(s) / len(s), "noether": sum(n) / len(n),

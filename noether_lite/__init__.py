@@ -1,14 +1,24 @@
 """noether-lite: Noether Networks in compact PyTorch.
 
-Everything a chapter uses is importable from here::
+What a first script needs is importable from here::
 
     import noether_lite as nl
     train, test = nl.make_dataset("pendulum", seed=0)
+    result = nl.run_physics("pendulum", quick=True)
 
-Sub-namespaces, loaded on first use (``import noether_lite`` loads none of
-them): ``nl.video`` (video prediction), ``nl.check`` (exercise feedback),
-``nl.labs`` (running chapters as labs); ``noether_lite.numerics`` pins the CPU
-arithmetic the book runs under.
+Everything else lives in a subpackage named after its concept (each has its own
+``__all__``; ``nl.<name>`` imports it on first use):
+
+* ``core`` — the method: Noether loss, tailoring engine, learners, the training loop.
+* ``systems`` — Hamiltonians, integrators, trajectory data (add a physical system here).
+* ``models`` — networks for states (MLP, HNN, embedding MLP, CN layers).
+* ``symbolic`` — enumerate and fit formulas; discover conserved quantities.
+* ``experiments`` — the paper's experiments as functions (physics, symbolic, video, bench).
+* ``video`` — video data, SVG, the frame-pair embedding, the video learner.
+* ``viz`` — figures and widgets; ``theory`` — Theorem 1 in numbers.
+* ``course`` — exercise checks and labs (course tooling, never imported here).
+
+``noether_lite.numerics`` pins the CPU arithmetic the book runs under.
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
@@ -17,40 +27,19 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from .registry import Registry
-from .systems import (
-    INTEGRATORS, SYSTEMS, System, damped_pendulum, euler_step, get_system, integrate,
-    leapfrog_step, pendulum, register_system, rk4_step, spring,
+from .systems import System, TrajectoryData, get_system, integrate, make_dataset, pendulum, register_system, spring
+from .models import HNN, MLP, EmbeddingMLP
+from .core import (
+    FormulaEmbedding, NoetherNetwork, OracleEmbedding, TailorConfig, auto_device, energy_drift, fit, noether_loss,
+    per_example, rmse, seed_everything, tailor_cn, tailor_weights,
 )
-from .data import TrajectoryData, make_dataset
-from .models import HNN, MLP, CondNorm, EmbeddingMLP
-from .conservation import EMBEDDINGS, LOSS_FORMS, FormulaEmbedding, OracleEmbedding, noether_loss
-from .tailor import InnerLR, TailorConfig, TailorResult, per_example, tailor_cn, tailor_weights
-from .network import NoetherNetwork
-from .train import History, auto_device, fit, seed_everything
-from .metrics import energy_drift, rmse, rmse_per_horizon
-from .physics import (
-    LR_GRID, METHODS, PhysicsConfig, evaluate, meta_train, pretrain, run_physics, select_inner_lr,
-    train_rollout_rmse,
-)
-from .theory import (
-    expected_gap, fit_translation, gap_table, generalization_gap, projector, subspace_basis,
-    theorem1_bound, translation_losses,
-)
-from .symbolic import (
-    OPERATORS, DiscoveryResult, Formula, FormulaLibrary, SearchTooLarge, SymbolicEmbedding,
-    discover_conserved, energy_correlation, enumerate_formulas, fit_constants, run_symbolic,
-)
-from .viz import phase_portrait, plot_curves, plot_energy_drift, plot_gap_vs_n, plot_rollouts
-from .widgets import pendulum_explorer, pendulum_figure
-from .physics_viz import (
-    PAPER_RMSE, embedding_correlation, plot_level_sets, plot_lr_sweep, plot_rmse_per_horizon, results_table,
-)
+from .symbolic import discover_conserved
+from .experiments import PhysicsConfig, build_tailored, evaluate, run_physics, run_symbolic
 
-_LAZY_SUBMODULES = ("check", "labs", "video")
+_LAZY_SUBMODULES = ("core", "systems", "models", "symbolic", "experiments", "video", "viz", "theory", "course")
 
 
-def __getattr__(name):  # PEP 562: the course tooling and the video stack load on first use
+def __getattr__(name):  # PEP 562: subpackages load on first use
     if name in _LAZY_SUBMODULES:
         import importlib
 
@@ -65,27 +54,16 @@ def __dir__():
 
 
 __all__ = [
-    "__version__", "Registry",
+    "__version__",
     # systems and data
-    "System", "SYSTEMS", "register_system", "get_system", "spring", "pendulum", "damped_pendulum",
-    "integrate", "euler_step", "rk4_step", "leapfrog_step", "INTEGRATORS", "TrajectoryData", "make_dataset",
-    # models, conservation, tailoring
-    "MLP", "HNN", "EmbeddingMLP", "CondNorm",
-    "noether_loss", "OracleEmbedding", "FormulaEmbedding", "EMBEDDINGS", "LOSS_FORMS",
-    "TailorConfig", "TailorResult", "InnerLR", "tailor_weights", "tailor_cn", "per_example", "NoetherNetwork",
-    # training, metrics, experiments
-    "History", "fit", "seed_everything", "auto_device", "rmse", "rmse_per_horizon", "energy_drift",
-    "PhysicsConfig", "METHODS", "LR_GRID", "train_rollout_rmse", "pretrain", "meta_train", "evaluate", "select_inner_lr", "run_physics",
-    # theory (Theorem 1)
-    "subspace_basis", "projector", "fit_translation", "translation_losses", "generalization_gap", "gap_table",
-    "expected_gap", "theorem1_bound",
-    # symbolic discovery
-    "OPERATORS", "Formula", "FormulaLibrary", "DiscoveryResult", "SymbolicEmbedding", "SearchTooLarge",
-    "enumerate_formulas", "fit_constants", "discover_conserved", "energy_correlation", "run_symbolic",
-    # figures and widgets
-    "phase_portrait", "plot_energy_drift", "plot_rollouts", "plot_curves", "plot_gap_vs_n",
-    "pendulum_figure", "pendulum_explorer",
-    "plot_level_sets", "plot_rmse_per_horizon", "plot_lr_sweep", "embedding_correlation", "results_table", "PAPER_RMSE",
-    # sub-namespaces
-    "video", "check", "labs",
+    "System", "get_system", "register_system", "pendulum", "spring", "integrate", "TrajectoryData", "make_dataset",
+    # models
+    "MLP", "HNN", "EmbeddingMLP",
+    # the method: Noether loss, tailoring, the learner
+    "noether_loss", "OracleEmbedding", "FormulaEmbedding", "TailorConfig", "tailor_weights", "tailor_cn",
+    "per_example", "NoetherNetwork",
+    # training and metrics
+    "fit", "seed_everything", "auto_device", "rmse", "energy_drift",
+    # experiments
+    "PhysicsConfig", "run_physics", "evaluate", "build_tailored", "discover_conserved", "run_symbolic",
 ]

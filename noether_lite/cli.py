@@ -6,7 +6,7 @@ Subcommands: ``physics`` (vanilla MLP, HNN and Noether Networks on a physical sy
 ``--json``, ``--no-progress``, ``--set key=value``) are defined once, here. ``--set`` reaches any
 field of the experiment's configuration (``--set inner_steps=2 --set lr_grid=0.01,0.1``;
 dotted for nested ones: ``--set train.lr=1e-3``). A result file is checked before any work
-starts and written atomically (:mod:`noether_lite.outputs`). Usage errors exit with code 2.
+starts and written atomically (:mod:`noether_lite.core.outputs`). Usage errors exit with code 2.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
-from .outputs import check_output_file, write_json
+from .core.outputs import check_output_file, write_json
 
 __all__ = ["main", "build_parser", "parse_sets", "apply_sets"]
 
@@ -153,7 +153,7 @@ def _ints(flag: str, text: Optional[str], *, minimum: int) -> Optional[List[int]
 
 # ----------------------------------------------------------------------------- physics
 def _physics(args: argparse.Namespace) -> int:
-    from .physics import METHODS, PhysicsConfig, run_physics
+    from .experiments.physics import METHODS, PhysicsConfig, run_physics
 
     if args.command == "pendulum":
         print("note: `noether-lite pendulum` is deprecated; use `noether-lite physics` (same flags)", file=sys.stderr)
@@ -182,8 +182,8 @@ def _physics(args: argparse.Namespace) -> int:
 def _symbolic(args: argparse.Namespace) -> int:
     import json
 
-    from .physics import PhysicsConfig
-    from .symbolic import run_symbolic
+    from .experiments.physics import PhysicsConfig
+    from .symbolic.search import run_symbolic
 
     out = _output(args.json)
     sets = parse_sets(args.sets)
@@ -209,7 +209,7 @@ def _symbolic(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- video
 def _video(args: argparse.Namespace) -> int:
-    from .video.experiment import run_video, video_setup
+    from .experiments.video import run_video, video_setup
 
     out = _output(args.json)
     frames = _output(args.frames, "--frames")
@@ -224,7 +224,7 @@ def _video(args: argparse.Namespace) -> int:
     write_json(out, res)
     if frames is not None:
         try:
-            from .video.viz import save_strip_png
+            from .viz.video import save_strip_png
 
             fr = extra["frames"]
             save_strip_png({"truth": fr["truth"], "SVG": fr["svg"], "Noether": fr["noether"]}, str(frames))
@@ -238,7 +238,7 @@ def _video(args: argparse.Namespace) -> int:
 
 
 def _bench_video(args: argparse.Namespace) -> int:
-    from .video.bench import bench_video
+    from .experiments.bench import bench_video
 
     out = _output(args.json)
     batches = _ints("--batch", args.batch, minimum=1)
@@ -257,7 +257,7 @@ def _bench_video(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- lab
 def _lab_list(args: argparse.Namespace) -> int:
-    from .labs import LabError, format_labs, list_labs
+    from .course.labs import LabError, format_labs, list_labs
 
     try:
         print(format_labs(list_labs(args.book_dir)))
@@ -268,7 +268,7 @@ def _lab_list(args: argparse.Namespace) -> int:
 
 
 def _lab_run(args: argparse.Namespace) -> int:
-    from .labs import LabError, run_lab
+    from .course.labs import LabError, run_lab
 
     try:
         res = run_lab(args.chapter, mode=args.mode, device=args.device, seed=args.seed, out=args.out,
@@ -289,7 +289,7 @@ def _lab_run(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- the parser
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    from .systems import SYSTEMS
+    from .systems.hamiltonians import SYSTEMS
 
     ap = argparse.ArgumentParser(prog="noether-lite", description=__doc__.splitlines()[0])
     ap.add_argument("--version", action="version", version=f"noether-lite {__version__}")
@@ -339,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--budget", type=float, default=20.0, help="seconds per timed configuration")
     b.set_defaults(func=_bench_video)
 
-    from .labs import DEVICES, MODES
+    from .course.labs import DEVICES, MODES
 
     lab = sub.add_parser("lab", help="run book chapters as labs (needs a source checkout)",
                          description="Run book chapters as labs: list them, or execute one with papermill.")

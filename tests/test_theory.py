@@ -5,8 +5,14 @@ import pytest
 import torch
 
 from noether_lite.theory import (
-    expected_gap, fit_translation, gap_table, generalization_gap, projector, subspace_basis,
-    theorem1_bound, translation_losses,
+    expected_gap,
+    fit_translation,
+    gap_table,
+    generalization_gap,
+    projector,
+    subspace_basis,
+    theorem1_bound,
+    translation_losses,
 )
 
 

@@ -1,5 +1,4 @@
-"""SVG-LP with conditional normalisation, its deterministic action-conditioned
-variant, the conv Noether embedding, and the Noether video learner.
+"""SVG-LP with conditional normalisation, and its deterministic action-conditioned variant.
 
 * :class:`SVG` — Stochastic Video Generation with a learned prior (Denton &
   Fergus 2018): a VGG-style encoder/decoder with skip connections, an LSTM
@@ -12,12 +11,8 @@ variant, the conv Noether embedding, and the Noether video learner.
   backward). ``stochastic=False`` drops ``z`` and
   ``action_dim > 0`` concatenates an action to the encoder output: the
   deterministic, action-conditioned model of the controlled pendulum.
-* :class:`ConvEmbedding` — the Noether embedding ``g_φ`` on two stacked
-  consecutive frames (so it can sense velocity).
-* :class:`NoetherVideo` — ties them together: the label-free Noether loss of the
-  model's own rollout, CNGrad tailoring through
-  :func:`noether_lite.tailor.tailor_cn`, the teacher-forced task loss, and the
-  meta-training loss.
+The Noether embedding on frame pairs is in :mod:`.embedding`, the learner that tailors
+this model in :mod:`.learner`.
 
 Shapes: clips are ``(B, T, C, H, W)`` floats in [0, 1]; frames are flattened
 time-major to ``(T·B, C, H, W)`` for the convolutions, so the per-example CN
@@ -33,11 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..models import CondNorm
-from ..tailor import TailorResult, tailor_cn
+from ..models.mlp import CondNorm
 from .ops import leaky_relu, normalize
 
-__all__ = ["SVGConfig", "SVG", "ConvEmbedding", "NoetherVideo", "svg_config", "expand_cn", "noether_video_loss"]
+__all__ = ["SVGConfig", "SVG", "svg_config", "expand_cn"]
 
 CN = Dict[str, Tensor]
 
@@ -464,170 +458,3 @@ def _check_actions(actions: Optional[Tensor], B: int, T: int, A: int) -> Tensor:
 def _gauss_kl(mu_q: Tensor, lv_q: Tensor, mu_p: Tensor, lv_p: Tensor) -> Tensor:
     """KL(N(μq, σq²) ‖ N(μp, σp²)) summed over the last dimension."""
     return 0.5 * (lv_p - lv_q + (lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp() - 1).sum(-1)
-
-
-class ConvEmbedding(nn.Module):
-    """Noether embedding ``g_φ`` on two stacked consecutive frames.
-
-    conv5×5(w) – ReLU – maxpool – conv5×5(2w) – ReLU – maxpool – linear(k):
-    ``(N, 2C, S, S) -> (N, k)`` (paper: w = 32, k = 64).
-    """
-
-    def __init__(self, channels: int = 3, image_size: int = 64, width: int = 32, out_dim: int = 64) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(2 * channels, width, 5, 1, 2)
-        self.conv2 = nn.Conv2d(width, 2 * width, 5, 1, 2)
-        self.fc = nn.Linear(2 * width * (image_size // 4) ** 2, out_dim)
-
-    channels_last = False
-
-    def forward(self, pairs: Tensor) -> Tensor:
-        if self.channels_last:
-            pairs = pairs.contiguous(memory_format=torch.channels_last)
-        h = F.max_pool2d(F.relu(self.conv1(pairs)), 2)
-        h = F.max_pool2d(F.relu(self.conv2(h)), 2)
-        return self.fc(h.flatten(1))
-
-
-def noether_video_loss(g: nn.Module, frames: Tensor) -> Tensor:
-    """Consecutive-form Noether loss ``Σ_t ‖g(x_{t-1}, x_t) − g(x_t, x_{t+1})‖²`` per example.
-
-    Args:
-        g: embedding of stacked frame pairs ``(N, 2C, H, W) -> (N, k)``.
-        frames: ``(B, T, C, H, W)``, ``T >= 3``.
-
-    Returns:
-        ``(B,)`` losses (fp32).
-    """
-    B, T = frames.shape[:2]
-    pairs = torch.cat([frames[:, :-1], frames[:, 1:]], dim=2)  # (B, T-1, 2C, H, W)
-    e = _up(g(pairs.reshape(B * (T - 1), *pairs.shape[2:])).view(B, T - 1, -1))  # (B, T-1, k)
-    return (e[:, 1:] - e[:, :-1]).pow(2).sum(dim=(1, 2))
-
-
-class NoetherVideo(nn.Module):
-    """An SVG predictor, a Noether embedding ``g_φ`` and a (learnable) inner learning rate.
-
-    Args:
-        cfg: model sizes.
-        inner_lr: initial ``λ_in``.
-        learn_inner_lr: meta-learn ``log λ_in``.
-        theta_second_order: ``True`` (default): the exact meta-gradient. The inner gradient is
-            taken with respect to the CN parameters only (never the ~44 M weights), and the outer
-            gradient reaches ``θ`` also through the tailored CN parameters. ``False``: the inner
-            step treats ``θ`` as constants (``g_φ`` and ``λ_in`` keep exact meta-gradients, ``θ``
-            gets only its direct gradient): a cheaper step (``ci/bench_video_cpu.py`` measures
-            by how much), but a biased meta-gradient for ``θ``, which can leave the meta-trained
-            model worse than the baseline.
-    """
-
-    def __init__(self, cfg: SVGConfig, *, inner_lr: float = 1e-2, learn_inner_lr: bool = True,
-                 theta_second_order: bool = True) -> None:
-        super().__init__()
-        self.cfg = cfg
-        self.theta_second_order = theta_second_order
-        self.svg = SVG(cfg)
-        self.g = ConvEmbedding(cfg.channels, cfg.image_size, cfg.emb_width, cfg.emb_dim)
-        self.log_lr = nn.Parameter(torch.tensor(math.log(inner_lr)), requires_grad=learn_inner_lr)
-
-    def set_channels_last(self, on: bool = True) -> "NoetherVideo":
-        """Run the convolutions in channels-last memory format (helps tensor cores on CUDA)."""
-        fmt = torch.channels_last if on else torch.contiguous_format
-        for m in (self.svg.encoder, self.svg.decoder, self.g):
-            m.to(memory_format=fmt)
-            m.channels_last = on
-        return self
-
-    @property
-    def inner_lr(self) -> Tensor:
-        return self.log_lr.exp()
-
-    def frozen_weights(self, ref: Tensor) -> Dict[str, Tensor]:
-        """The SVG weights as constants for the inner step: detached and, under autocast,
-        cast once to the autocast dtype (autocast would otherwise cast each weight again at
-        every one of the rollout's calls and keep every copy for the backward pass)."""
-        dev = ref.device.type
-        dt = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else None
-        return {k: (v.detach().to(dt) if dt is not None and v.is_floating_point() else v.detach())
-                for k, v in self.svg.named_parameters()}
-
-    def inner_loss(self, ctx: Tensor, n_future: int, cn: CN, *, actions=None, eps=None,
-                   weights: Optional[Dict[str, Tensor]] = None) -> Tensor:
-        """Label-free: the Noether loss of the model's own rollout (with the last two
-        conditioning frames in front), per example ``(B,)``.
-
-        With ``weights`` (from :meth:`frozen_weights`), or with ``theta_second_order=False``,
-        the rollout runs on constant SVG weights: the meta-gradient still reaches ``g_φ`` and
-        ``λ_in`` exactly, but ``θ`` gets only its direct (first-order) gradient, which skips
-        most of the double-backward work."""
-        if weights is None and not self.theta_second_order:
-            weights = self.frozen_weights(ctx)
-        if weights is None:
-            pred = self.svg.rollout(ctx, n_future, cn, actions=actions, eps=eps)
-        else:
-            pred = torch.func.functional_call(self.svg, weights, (ctx, n_future, cn), {"actions": actions, "eps": eps})
-        return noether_video_loss(self.g, torch.cat([ctx[:, -2:].to(pred.dtype), pred], 1))
-
-    def tailor(self, ctx: Tensor, n_future: int, *, steps: int, actions=None, eps=None,
-               first_order: bool = False, guard: bool = True) -> TailorResult:
-        """CNGrad: ``steps`` inner steps on the batch-summed Noether loss; returns per-example CN.
-
-        The loss at the tailored parameters is evaluated without a graph when the guard needs
-        it (nothing differentiates it) and not at all without the guard (``loss_after`` is
-        then NaN)."""
-        B = ctx.shape[0]
-        cn0 = self.svg.init_cn(B, device=ctx.device, dtype=_up(ctx).dtype)
-        lr = self.inner_lr if not first_order else self.inner_lr.detach()
-        # constant weights (cast once per call) unless the outer gradient must reach θ through the
-        # step: first-order steps (prediction) never need θ's graph
-        w = self.frozen_weights(ctx) if (first_order or not self.theta_second_order) else None
-        return tailor_cn(lambda cn: self.inner_loss(ctx, n_future, cn, actions=actions, eps=eps, weights=w), cn0,
-                         steps=steps, inner_lr=lr, first_order=first_order, guard=guard,
-                         final="value" if guard else "skip")
-
-    def meta_loss(self, clip: Tensor, *, steps: int = 1, actions=None, noise=None,
-                  first_order: bool = False, guard: bool = True, n_future_inner: Optional[int] = None) -> Tuple[Tensor, Dict[str, Tensor]]:
-        """Outer loss of the tailored model: teacher-forced task loss with the CN
-        parameters tailored on the clip's conditioning frames.
-
-        Args:
-            clip: ``(B, T, C, H, W)``.
-            steps: inner steps (0 = the plain SVG loss, the baseline).
-            noise: ``(eps_inner (F, B, z), eps_task (T-1, B, z))`` or ``None`` (drawn here).
-
-        Returns:
-            ``(scalar loss, info)`` where info holds 0-d/1-d tensors (no host sync):
-            ``task``, ``inner_before``, ``inner_after``, ``reverted`` (count).
-        """
-        cfg = self.cfg
-        B, T = clip.shape[:2]
-        P = cfg.n_past
-        nf = n_future_inner if n_future_inner is not None else T - P
-        eps_in, eps_task = noise if noise is not None else (None, None)
-        if cfg.stochastic and eps_in is None:
-            eps_in = torch.randn(nf, B, cfg.z_dim, device=clip.device)
-        info: Dict[str, Tensor] = {}
-        if steps > 0:
-            res = self.tailor(clip[:, :P], nf, steps=steps, actions=actions, eps=eps_in, first_order=first_order,
-                              guard=guard)
-            cn = res.params
-            info.update(inner_before=res.loss_before.detach().mean(), reverted=res.n_reverted)
-            if guard:
-                info["inner_after"] = res.loss_after.detach().mean()
-        else:
-            cn = None
-        loss, mse = self.svg.task_loss(clip, cn, actions=actions, eps=eps_task)
-        info["task"] = mse.detach().sum(1).mean()
-        return loss.mean(), info
-
-    def predict(self, ctx: Tensor, n_future: int, *, steps: int = 0, actions=None, eps=None,
-                guard: bool = True) -> Tuple[Tensor, Optional[TailorResult]]:
-        """Predict ``n_future`` frames, first tailoring the CN parameters for ``steps``
-        first-order inner steps (0 = plain SVG). Returns ``(frames (B, F, C, H, W), result)``."""
-        res = None
-        cn = None
-        if steps > 0:
-            res = self.tailor(ctx, n_future, steps=steps, actions=actions, eps=eps, first_order=True, guard=guard)
-            cn = {k: v.detach() for k, v in res.params.items()}
-        with torch.no_grad():
-            return self.svg.rollout(ctx, n_future, cn, actions=actions, eps=eps), res

@@ -1,11 +1,13 @@
-"""Training (baseline and CNGrad meta-training), evaluation, atomic checkpoints.
+"""Video training (baseline and CNGrad meta-training) and evaluation.
 
-One function, :func:`train_step`, is the step: ``steps=0`` is the SVG baseline,
-``steps>=1`` the Noether meta-step (tailor the CN parameters on the Noether
-loss of the model's own rollout, then take the teacher-forced task loss of the
-tailored model). Both run the same model on the same batch, which is what the
-benchmark compares. The step does no host synchronisation: losses and guard
-counts stay on the device and are read every ``log_every`` steps.
+Training runs on the one loop, :func:`noether_lite.core.train.fit` (Adam, atomic
+checkpoints, exact resume, time budget). The step is :meth:`NoetherVideo.meta_loss`:
+``steps=0`` is the SVG baseline, ``steps>=1`` the Noether meta-step (tailor the CN
+parameters on the Noether loss of the model's own rollout, then take the
+teacher-forced task loss of the tailored model). Both run the same model on the
+same batch, which is what the benchmark compares (:func:`train_step`). The step does
+no host synchronisation: losses and guard counts stay on the device and are read
+every ``log_every`` steps.
 
 On CUDA the step runs under bf16 autocast (``amp="auto"``); ``amp="none"`` is
 the fp32 path the tests compare against.
@@ -13,22 +15,22 @@ the fp32 path the tests compare against.
 from __future__ import annotations
 
 import contextlib
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from ..checkpoints import auto_device, load_checkpoint, save_checkpoint
+from ..core.checkpoints import auto_device
+from ..core.train import History, fit
 from .metrics import horizon_metrics
 from .render import VideoData
-from .svg import NoetherVideo
+from .learner import NoetherVideo
 
 __all__ = [
-    "VideoTrainConfig", "autocast", "train_step", "train_video", "evaluate",
-    "check_clips", "sample_batch",
+    "VideoTrainConfig", "autocast", "train_step", "train_video", "trained_modules", "evaluate",
+    "check_clips", "sample_batch", "data_identity",
 ]
 
 
@@ -128,7 +130,8 @@ def sample_batch(frames_u8: Tensor, actions: Optional[Tensor], *, batch_size: in
 def train_step(learner: NoetherVideo, opt: torch.optim.Optimizer, clip: Tensor, *, steps: int,
                actions: Optional[Tensor] = None, noise=None, amp: str = "auto",
                guard: bool = True) -> Tuple[Tensor, Dict[str, Tensor]]:
-    """One optimizer step. ``steps=0``: SVG baseline; ``steps>=1``: Noether meta-step.
+    """One optimizer step outside :func:`~noether_lite.core.train.fit` (the benchmark times it).
+    ``steps=0``: SVG baseline; ``steps>=1``: Noether meta-step.
 
     Returns device tensors (no host sync): ``(loss, info)``.
     """
@@ -144,23 +147,35 @@ def train_step(learner: NoetherVideo, opt: torch.optim.Optimizer, clip: Tensor, 
     return loss.detach(), info
 
 
+def trained_modules(learner: NoetherVideo, inner_steps: int) -> Dict[str, nn.Module]:
+    """What a stage trains: the SVG weights, plus ``g_φ`` and a learned ``λ_in`` when it tailors."""
+    mods: Dict[str, nn.Module] = {"svg": learner.svg}
+    if inner_steps > 0:
+        mods["g"] = learner.g
+        if learner.inner_lr_module is not None:
+            mods["inner_lr"] = learner.inner_lr_module
+    return mods
+
+
 def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *, device="auto",
                 ckpt_path=None, time_budget: Optional[float] = None, progress: bool = True,
-                max_steps: Optional[int] = None, opt_init: Optional[Dict[str, Dict[str, Any]]] = None) -> Dict[str, Any]:
-    """Train ``learner`` on the clips of ``data`` (baseline when ``cfg.inner_steps == 0``).
+                max_steps: Optional[int] = None, opt_state: Optional[Dict[str, Dict[str, Any]]] = None,
+                desc: str = "video") -> History:
+    """Train ``learner`` on the clips of ``data`` (baseline when ``cfg.inner_steps == 0``)
+    with :func:`~noether_lite.core.train.fit`.
 
-    Resumes exactly from ``ckpt_path`` when it exists (model, optimizer, both
-    random generators, step, history). Stops after ``cfg.steps`` steps, or
-    ``max_steps``, or when ``time_budget`` seconds have passed (a checkpoint is
-    written then too).
+    Each step samples a batch of windows and the prior noise from its own generators,
+    then takes :meth:`NoetherVideo.meta_loss` under autocast. Resumes exactly from
+    ``ckpt_path`` when it exists. Stops after ``cfg.steps`` steps, or ``max_steps``, or
+    when ``time_budget`` seconds have passed (a checkpoint is written then too).
 
     Args:
-        opt_init: Adam state per parameter name (``history["opt_state"]`` of an earlier call),
-            to continue a pretrained model without restarting the optimizer.
+        opt_state: Adam state of an earlier stage (its ``History.opt_state``), to continue a
+            pretrained model without restarting the optimizer.
 
     Returns:
-        history: ``{"step": [...], "loss": [...], "task": [...], "reverted": [...],
-        "steps_done", "seconds", "opt_state"}``; ``reverted`` counts examples the guard reverted.
+        :class:`~noether_lite.core.train.History`; ``extras["task"]`` is the teacher-forced
+        task loss, ``reverted`` counts examples the guard reverted.
     """
     dev = auto_device(device)
     mcfg = learner.cfg
@@ -169,81 +184,37 @@ def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *
     learner.to(dev)
     if cfg.channels_last:
         learner.set_channels_last(True)
-    params = [p for p in learner.parameters() if p.requires_grad]
-    if cfg.inner_steps == 0:  # the baseline never uses g_φ or λ_in
-        params = [p for n, p in learner.named_parameters() if p.requires_grad and n.startswith("svg.")]
-    opt = torch.optim.Adam(params, lr=cfg.lr)
-    name_of = {id(p): n for n, p in learner.named_parameters()}
-    if opt_init:
-        for p in params:
-            st = opt_init.get(name_of[id(p)])
-            if st is not None:
-                opt.state[p] = {k: (v.clone().to(dev) if torch.is_tensor(v) else v) for k, v in st.items()}
-    gen = torch.Generator().manual_seed(cfg.seed)
     noise_gen = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
     frames = data.frames.to(dev)
     actions = data.actions.to(dev) if data.actions is not None else None
-    hist: Dict[str, Any] = {"step": [], "loss": [], "task": [], "reverted": [], "seconds": 0.0}
-    step = 0
-    if ckpt_path is not None and Path(ckpt_path).exists():
-        ck = load_checkpoint(ckpt_path, map_location=dev)
-        learner.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        gen.set_state(ck["gen"])
-        noise_gen.set_state(ck["noise_gen"].to(noise_gen.get_state().device))
-        step, hist = ck["step"], ck["history"]
-    end = cfg.steps if max_steps is None else min(cfg.steps, max_steps)
-    t0 = time.perf_counter()
-    acc = {"loss": torch.zeros((), device=dev), "task": torch.zeros((), device=dev), "reverted": torch.zeros((), device=dev)}
-    n_acc = 0
 
-    def flush():
-        nonlocal n_acc
-        if n_acc:
-            hist["step"].append(step)
-            for k in acc:
-                v = float(acc[k]) / (n_acc if k != "reverted" else 1)  # host sync, every log_every steps
-                hist[k].append(v)
-                acc[k].zero_()
-            if progress:
-                print(f"  step {step:5d}  loss {hist['loss'][-1]:.4f}  task {hist['task'][-1]:.4f}  "
-                      f"reverted {int(hist['reverted'][-1])}", flush=True)
-        n_acc = 0
-
-    def checkpoint():
-        if ckpt_path is not None:
-            save_checkpoint(ckpt_path, dict(model=learner.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
-                                            noise_gen=noise_gen.get_state(), step=step, history=hist,
-                                            config=asdict(cfg)), create_folder=True)
-
-    learner.train()
-    while step < end:
-        if time_budget is not None and time.perf_counter() - t0 > time_budget:
-            break
+    def loss_fn(gen: torch.Generator):
         clip, acts = sample_batch(frames, actions, batch_size=cfg.batch_size, length=length, gen=gen, device=dev)
         noise = None
         if mcfg.stochastic:
             B, nf = clip.shape[0], length - mcfg.n_past
             noise = (torch.randn(nf, B, mcfg.z_dim, device=dev, generator=noise_gen),
                      torch.randn(length - 1, B, mcfg.z_dim, device=dev, generator=noise_gen))
-        loss, info = train_step(learner, opt, clip, steps=cfg.inner_steps, actions=acts, noise=noise, amp=cfg.amp,
-                                guard=cfg.guard)
-        acc["loss"] += loss
-        acc["task"] += info["task"]
-        if "reverted" in info:
-            acc["reverted"] += info["reverted"]
-        n_acc += 1
-        step += 1
-        if step % cfg.log_every == 0:
-            flush()
-        if cfg.ckpt_every and step % cfg.ckpt_every == 0:
-            checkpoint()
-    flush()
-    hist["seconds"] = hist.get("seconds", 0.0) + time.perf_counter() - t0
-    hist["steps_done"] = step
-    checkpoint()
-    hist["opt_state"] = {name_of[id(p)]: opt.state[p] for p in params if p in opt.state}
-    return hist
+        with autocast(dev, cfg.amp):
+            loss, info = learner.meta_loss(clip, steps=cfg.inner_steps, actions=acts, noise=noise, guard=cfg.guard)
+        return loss, info
+
+    learner.train()
+    if ckpt_path is not None:
+        Path(ckpt_path).parent.mkdir(parents=True, exist_ok=True)
+    return fit(modules=trained_modules(learner, cfg.inner_steps), loss_fn=loss_fn, steps=cfg.steps, lr=cfg.lr,
+               seed=cfg.seed, checkpoint=ckpt_path, checkpoint_every=cfg.ckpt_every or cfg.steps + 1,
+               config={"stage": desc, "train": asdict(cfg), "model": asdict(mcfg), "data": data_identity(data) if ckpt_path is not None else None},
+               log_every=cfg.log_every, progress=progress, desc=desc, time_budget=time_budget, stop_at=max_steps,
+               opt_state=opt_state, generators={"noise": noise_gen})
+
+
+def data_identity(data: VideoData) -> Dict[str, Any]:
+    """What identifies a dataset in a checkpoint's config: its shape and a digest of its frames."""
+    import hashlib
+
+    digest = hashlib.sha256(data.frames.cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
+    return {"shape": list(data.frames.shape), "frames_sha256": digest}
 
 
 def evaluate(learner: NoetherVideo, data: VideoData, *, n_future: int, steps: int = 0, device="auto",

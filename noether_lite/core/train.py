@@ -1,0 +1,272 @@
+"""The one training loop, used by every experiment (physics, symbolic, video).
+
+``fit`` owns what a long run needs and nothing else: Adam (its state can be carried
+over from an earlier stage), a tqdm bar, a loss history, seeding, atomic
+checkpoints (modules, optimiser, RNG states, step, history) with exact resume, and
+a time budget. The experiment supplies ``loss_fn(generator)``, which samples its
+own batch from the generator it is given, so resuming restores the batch order
+too and an interrupted run continues bit for bit.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .checkpoints import load_checkpoint, save_checkpoint
+
+__all__ = ["History", "fit", "seed_everything"]
+
+LossFn = Callable[[torch.Generator], Union[Tensor, Tuple[Tensor, Dict[str, Tensor]]]]
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch; return a fresh generator seeded with ``seed``."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+@dataclass
+class History:
+    """What a run recorded.
+
+    Attributes:
+        step: logged step numbers.
+        loss: training loss at those steps.
+        reverted: tailoring-guard reverts summed over each logging window.
+        skipped: steps skipped because the loss or a gradient was non-finite.
+        extras: the other logged ``extras`` of ``loss_fn`` (e.g. ``"task"``), window means.
+        steps_done: optimisation steps completed (over all resumed runs).
+        seconds: training time (over all resumed runs).
+        opt_state: Adam's state per parameter (``"module.param"``), to carry into a later stage.
+    """
+
+    step: List[int] = field(default_factory=list)
+    loss: List[float] = field(default_factory=list)
+    reverted: List[int] = field(default_factory=list)
+    skipped: int = 0
+    extras: Dict[str, List[float]] = field(default_factory=dict)
+    steps_done: int = 0
+    seconds: float = 0.0
+    opt_state: Optional[Dict[str, Dict[str, Any]]] = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-ready (everything but the optimiser state)."""
+        d = asdict(self)
+        d.pop("opt_state")
+        return d
+
+
+def _normalise_config(config: Optional[Mapping[str, Any]]) -> str:
+    return json.dumps(config or {}, sort_keys=True, default=str)
+
+
+def fit(
+    *,
+    modules: Mapping[str, nn.Module],
+    loss_fn: LossFn,
+    steps: int,
+    lr: Union[float, Mapping[str, float]] = 1e-3,
+    seed: int = 0,
+    checkpoint: Optional[Union[str, Path]] = None,
+    checkpoint_every: int = 100,
+    config: Optional[Mapping[str, Any]] = None,
+    log_every: int = 10,
+    grad_clip: Optional[float] = None,
+    progress: bool = True,
+    desc: str = "train",
+    on_step: Optional[Callable[[int], None]] = None,
+    time_budget: Optional[float] = None,
+    stop_at: Optional[int] = None,
+    opt_state: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    generators: Optional[Mapping[str, torch.Generator]] = None,
+) -> History:
+    """Minimise ``loss_fn`` with Adam over the parameters of ``modules``.
+
+    Args:
+        modules: named modules whose parameters are trained (and checkpointed).
+        loss_fn: ``loss_fn(generator) -> loss`` or ``(loss, extras)``; it must
+            draw its batch from ``generator``. ``extras["reverted"]`` (a 0-d
+            tensor) is summed into the history; other extras are averaged into
+            ``History.extras``.
+        steps: total optimisation steps (a resumed run continues up to it).
+        lr: one learning rate, or one per module name.
+        seed: seeds Python, NumPy, torch and the batch generator.
+        checkpoint: file to save to every ``checkpoint_every`` steps, at the end
+            and on interruption; an existing one is resumed from.
+        config: what defines the run; resuming a checkpoint written under a
+            different config raises ``ValueError``.
+        log_every: steps between history entries (the only host syncs).
+        grad_clip: optional max gradient norm.
+        on_step: called with the completed step number (hooks, tests).
+        time_budget: stop (with a checkpoint) once this many seconds have passed.
+        stop_at: stop after this step (a partial run; resuming continues to ``steps``).
+        opt_state: Adam state per ``"module.param"`` name (``History.opt_state`` of an
+            earlier stage), to continue without restarting the optimiser.
+        generators: more random generators that ``loss_fn`` draws from (e.g. noise on
+            the GPU); checkpointed and restored with the batch generator.
+
+    Returns:
+        :class:`History`.
+
+    Raises:
+        ValueError: ``steps < 0``, a missing checkpoint folder, or a checkpoint
+            from another configuration.
+        KeyboardInterrupt: re-raised after the checkpoint is written.
+    """
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    if checkpoint is not None and not Path(checkpoint).parent.exists():
+        raise ValueError(f"checkpoint folder {str(Path(checkpoint).parent)!r} does not exist")
+    generators = dict(generators or {})
+    gen = seed_everything(seed)
+    groups = []
+    names: Dict[int, str] = {}
+    for name, mod in modules.items():
+        ps = []
+        for pname, p in mod.named_parameters():
+            if p.requires_grad:
+                ps.append(p)
+                names[id(p)] = f"{name}.{pname}"
+        if ps:
+            groups.append({"params": ps, "lr": lr[name] if isinstance(lr, Mapping) else lr, "name": name})
+    if not groups:
+        raise ValueError("no trainable parameters in the given modules")
+    opt = torch.optim.Adam(groups)
+    params = [p for g in groups for p in g["params"]]
+    if opt_state:
+        for p in params:
+            st = opt_state.get(names[id(p)])
+            if st is not None:
+                opt.state[p] = {k: (v.clone().to(p.device) if torch.is_tensor(v) else v) for k, v in st.items()}
+    hist = History()
+    start = 0
+    cfg = _normalise_config(config)
+
+    if checkpoint is not None and Path(checkpoint).exists():
+        ck = load_checkpoint(checkpoint, map_location=params[0].device)
+        if ck.get("config") != cfg:
+            raise ValueError(
+                f"checkpoint {str(checkpoint)!r} was written by another configuration;\n"
+                f"  saved:   {ck.get('config')}\n  current: {cfg}\n"
+                f"delete it or pass a different checkpoint path"
+            )
+        if set(ck["modules"]) != set(modules):
+            raise ValueError(f"checkpoint holds modules {sorted(ck['modules'])}, expected {sorted(modules)}")
+        for name, mod in modules.items():
+            mod.load_state_dict(ck["modules"][name])
+        opt.load_state_dict(ck["optimizer"])
+        gen.set_state(ck["generator"])
+        torch.set_rng_state(ck["torch_rng"])
+        for name, g in generators.items():
+            g.set_state(ck["generators"][name].to(g.get_state().device))
+        hist = History(**ck["history"])
+        start = ck["step"]
+
+    def payload(step: int, gen_state: Tensor, rng_state: Tensor, extra_states: Dict[str, Tensor]) -> Dict[str, Any]:
+        return {
+            "config": cfg, "step": step, "modules": {n: m.state_dict() for n, m in modules.items()},
+            "optimizer": opt.state_dict(), "generator": gen_state, "torch_rng": rng_state,
+            "generators": extra_states, "history": hist.to_dict(),
+        }
+
+    def states() -> Tuple[Tensor, Tensor, Dict[str, Tensor]]:
+        return gen.get_state(), torch.get_rng_state(), {n: g.get_state() for n, g in generators.items()}
+
+    end = steps if stop_at is None else max(start, min(steps, stop_at))
+    window_loss: List[Tensor] = []
+    window_rev: List[Tensor] = []
+    window_extra: Dict[str, List[Tensor]] = {}
+    bar = None
+    if progress and end > start:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, initial=start, desc=desc, leave=False)
+    completed = start
+    bad_steps = torch.zeros((), dtype=torch.int64)
+    before = states()
+    t0 = time.perf_counter()
+    seconds0 = hist.seconds
+    saved_at = [-1]  # the step of the last checkpoint written
+
+    def flush() -> None:
+        nonlocal bad_steps, window_loss, window_rev, window_extra
+        if not window_loss:
+            return
+        hist.step.append(completed)
+        hist.loss.append(float(torch.stack(window_loss).mean()))
+        hist.reverted.append(int(torch.stack(window_rev).sum()) if window_rev else 0)
+        for k, vs in window_extra.items():
+            hist.extras.setdefault(k, []).append(float(torch.stack(vs).mean()))
+        hist.skipped += int(bad_steps)
+        bad_steps = torch.zeros((), dtype=torch.int64)
+        saved_at[0] = -1  # the history grew since the last save
+        window_loss, window_rev, window_extra = [], [], {}
+        if bar is not None:
+            bar.set_postfix(loss=f"{hist.loss[-1]:.3g}")
+
+    def save(st) -> None:
+        if saved_at[0] == completed:
+            return
+        saved_at[0] = completed
+        hist.steps_done = completed
+        hist.seconds = seconds0 + time.perf_counter() - t0
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, payload(completed, *st))
+
+    try:
+        for step in range(start, end):
+            if time_budget is not None and time.perf_counter() - t0 > time_budget:
+                break
+            before = states()  # the RNG states this step starts from
+            out = loss_fn(gen)
+            loss, extras = (out if isinstance(out, tuple) else (out, {}))
+            opt.zero_grad(set_to_none=True)
+            loss.backward(inputs=params)
+            finite = torch.isfinite(loss) & torch.stack([torch.isfinite(p.grad).all() for p in params if p.grad is not None]).all()
+            if grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(params, grad_clip)
+            # Skip non-finite steps without a host sync: zero the grads of a bad step.
+            for p in params:
+                if p.grad is not None:
+                    p.grad = torch.where(finite, p.grad, torch.zeros_like(p.grad))
+            bad_steps = bad_steps + (~finite).to(torch.int64)
+            opt.step()
+            completed = step + 1
+            window_loss.append(loss.detach())
+            for k, v in extras.items():
+                if k == "reverted":
+                    window_rev.append(v.detach())
+                else:
+                    window_extra.setdefault(k, []).append(v.detach())
+            if completed % log_every == 0 or completed == steps:
+                flush()
+            if bar is not None:
+                bar.update(1)
+            if checkpoint is not None and (completed % checkpoint_every == 0 or completed == steps):
+                save(states())
+            if on_step is not None:
+                on_step(completed)
+        flush()
+        save(states())
+    except KeyboardInterrupt:
+        # State after the last completed step: if the interrupt came before
+        # this step's update, restore the RNG states it started from.
+        save(states() if completed == step + 1 else before)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    hist.opt_state = {names[id(p)]: opt.state[p] for p in params if p in opt.state}
+    return hist

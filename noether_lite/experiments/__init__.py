@@ -1,0 +1,21 @@
+"""The paper's experiments, each one function (and one CLI subcommand).
+
+* :mod:`.protocol` — the one recipe for a tailored network: choose ``λ_in``, meta-train,
+  keep it only if it helped, all on training data.
+* :mod:`.physics` — pendulum and spring: vanilla, HNN, oracle, learned embedding, control.
+* :mod:`.symbolic` — discover a conserved formula, then tailor with it.
+* :mod:`.video` and :mod:`.bench` — video prediction and its benchmark (imported on their own:
+  they load the video stack).
+"""
+from .protocol import TailoredRun, build_tailored
+from .physics import (
+    LR_GRID, LR_GRID_WEIGHTS, METHODS, PhysicsConfig, evaluate, meta_train, pretrain, run_physics,
+    select_inner_lr, train_rollout_rmse,
+)
+from .symbolic import run_symbolic
+
+__all__ = [
+    "TailoredRun", "build_tailored", "PhysicsConfig", "METHODS", "LR_GRID", "LR_GRID_WEIGHTS",
+    "pretrain", "meta_train", "evaluate", "select_inner_lr", "train_rollout_rmse", "run_physics",
+    "run_symbolic",
+]

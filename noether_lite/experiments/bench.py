@@ -1,0 +1,132 @@
+"""Benchmark: one SVG baseline step vs one Noether meta-step (same model, same batch).
+
+Default: the paper-size model at 128×128, 2 + 20 frames, as in PAPER_NOTES §5
+(the authors' code on one H100: meta-step 4.2 s at batch 2, 4.0 s at batch 8,
+4.3× a baseline step, 9.4 GB per sample). ``quick``: the tiny model at 32×32.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Dict, Optional, Sequence
+
+import torch
+
+from ..video.learner import NoetherVideo
+from ..video.svg import svg_config
+from ..core.checkpoints import auto_device
+from ..video.train import train_step
+
+__all__ = ["bench_video", "AUTHORS_H100"]
+
+AUTHORS_H100 = {"meta_s": {"2": 4.20, "8": 3.95}, "baseline_s": {"2": 0.97, "8": 0.90},
+                "meta_samples_per_s_best": 2.0, "ratio": 4.3, "gb_per_sample": 9.4}
+
+
+def _sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def _time_steps(fn, dev, warmup: int, iters: int, budget: Optional[float]) -> Dict[str, Any]:
+    for _ in range(warmup):
+        fn()
+    _sync(dev)
+    times = []
+    t_all = time.perf_counter()
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn()
+        _sync(dev)
+        times.append(time.perf_counter() - t0)
+        if budget is not None and time.perf_counter() - t_all > budget:
+            break
+    return {"median_s": statistics.median(times), "n": len(times)}
+
+
+def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device: str = "auto", *,
+                amp: str = "auto", channels_last: bool = False, variants: Sequence[str] = ("exact", "fast"),
+                guard: bool = True,
+                warmup: int = 2, iters: int = 5, n_frames: int = 22, budget_per_config: Optional[float] = 20.0,
+                json_path: Optional[str] = None, progress: bool = True) -> Dict[str, Any]:
+    """Time a baseline training step and a CNGrad meta-step per batch size.
+
+    Args:
+        quick: tiny model at 32×32 (CPU); otherwise the paper-size model at 128×128.
+        batches: batch sizes.
+        amp: ``"auto"`` (bf16 on CUDA), ``"bf16"`` or ``"none"`` (fp32).
+        variants: meta-step variants: ``"exact"`` (full second order, the paper's meta-gradient)
+            and/or ``"fast"`` (``theta_second_order=False``: the inner step treats ``θ`` as
+            constants, so ``g_φ`` and ``λ_in`` get exact meta-gradients and ``θ`` its direct one).
+        guard: run the meta-step with the training guard (the training default).
+        budget_per_config: stop timing a configuration after this many seconds.
+
+    Returns:
+        ``{"device", "mode", "amp", "rows": [{"batch", "baseline_s", "baseline_samples_per_s",
+        "meta_<v>_s", "meta_<v>_samples_per_s", "ratio_<v>", "peak_gb_<...>", "gb_per_sample_<v>"}], "authors_h100"}``.
+    """
+    dev = auto_device(device)
+    cfg = svg_config("quick", 32) if quick else svg_config("paper", 128)
+    say = print if progress else (lambda *a, **k: None)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    rows = []
+    for B in batches:
+        row: Dict[str, Any] = {"batch": B}
+        torch.manual_seed(0)
+        learner = NoetherVideo(cfg).to(dev)
+        if channels_last:
+            learner.set_channels_last(True)
+        opt = torch.optim.Adam(learner.parameters(), lr=1e-4)
+        clip = torch.rand(B, n_frames, 3, cfg.image_size, cfg.image_size, device=dev)
+        nf = n_frames - cfg.n_past
+        noise = (torch.randn(nf, B, cfg.z_dim, device=dev), torch.randn(n_frames - 1, B, cfg.z_dim, device=dev))
+        configs = [("baseline", 0, True)] + [(f"meta_{v}", 1, v == "exact") for v in variants]
+        for name, steps, tso in configs:
+            learner.theta_second_order = tso
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats(dev)
+            try:
+                r = _time_steps(lambda: train_step(learner, opt, clip, steps=steps, noise=noise, amp=amp, guard=guard),
+                                dev, warmup, iters, budget_per_config)
+            except torch.cuda.OutOfMemoryError:
+                row[f"{name}_s"] = "oom"
+                opt.zero_grad(set_to_none=True)
+                say(f"  batch {B:3d} {name:12s} out of memory")
+                continue
+            row[f"{name}_s"] = r["median_s"]
+            row[f"{name}_samples_per_s"] = B / r["median_s"]
+            row[f"{name}_n_timed"] = r["n"]
+            if dev.type == "cuda":
+                peak = torch.cuda.max_memory_allocated(dev) / 1e9
+                row[f"peak_gb_{name}"] = peak
+                row[f"gb_per_sample_{name}"] = peak / B
+            say(f"  batch {B:3d} {name:12s} {r['median_s']:.3f} s/step  {B / r['median_s']:.2f} samples/s"
+                + (f"  peak {row[f'peak_gb_{name}']:.2f} GB" if dev.type == "cuda" else ""))
+        for v in variants:
+            if isinstance(row.get(f"meta_{v}_s"), float) and isinstance(row.get("baseline_s"), float):
+                row[f"ratio_{v}"] = row[f"meta_{v}_s"] / row["baseline_s"]
+        rows.append(row)
+        del learner, opt, clip
+        if json_path:  # written after every batch size, so a cut-off run keeps what it measured
+            _write(json_path, _summary(dev, quick, cfg, n_frames, amp, channels_last, rows, guard))
+    out = _summary(dev, quick, cfg, n_frames, amp, channels_last, rows, guard)
+    if json_path:
+        _write(json_path, out)
+    return out
+
+
+def _write(path: str, obj) -> None:
+    from ..core.outputs import write_json
+
+    write_json(path, obj)
+
+
+def _summary(dev, quick, cfg, n_frames, amp, channels_last, rows, guard):
+    return {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+           "mode": "quick" if quick else "full", "image_size": cfg.image_size, "n_frames": n_frames,
+           "amp": amp if not (amp == "auto") else ("bf16" if dev.type == "cuda" else "fp32"),
+           "channels_last": channels_last, "guard": guard, "torch": torch.__version__, "rows": rows, "authors_h100": AUTHORS_H100}

@@ -1,0 +1,7 @@
+"""Networks for state trajectories: the vector-field MLP, the HNN, the embedding MLP, CN layers.
+
+The video models (SVG and its frame-pair embedding) live in :mod:`noether_lite.video`.
+"""
+from .mlp import ACTIVATIONS, HNN, MLP, CondNorm, EmbeddingMLP
+
+__all__ = ["MLP", "HNN", "EmbeddingMLP", "CondNorm", "ACTIVATIONS"]

@@ -1,0 +1,171 @@
+"""Physical systems: a Hamiltonian, its vector field, a registry of named systems.
+
+A system is a Hamiltonian ``H(q, p)`` written as a plain torch function plus an
+optional linear friction. Everything else (vector field, data, energy drift)
+is derived from it, so a user's own system is one line::
+
+    my = register_system(System(name="quartic", hamiltonian=lambda q, p: q**4 + p**2))
+
+State tensors have shape ``(..., 2)`` with ``[..., 0] = q`` and ``[..., 1] = p``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Tuple, Union
+
+import torch
+from torch import Tensor
+
+from ..core.registry import Registry, resolve
+
+__all__ = [
+    "System",
+    "SYSTEMS",
+    "register_system",
+    "get_system",
+    "spring",
+    "pendulum",
+    "damped_pendulum",
+]
+
+Hamiltonian = Callable[[Tensor, Tensor], Tensor]
+VectorField = Callable[[Tensor], Tensor]
+
+
+def _check_state(x: Tensor, name: str = "state") -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim < 1 or x.shape[-1] != 2:
+        raise ValueError(f"{name} must have shape (..., 2) = (q, p); got {tuple(x.shape)}")
+
+
+@dataclass(frozen=True)
+class System:
+    """A one-degree-of-freedom Hamiltonian system, with optional friction.
+
+    Attributes:
+        name: registry name.
+        hamiltonian: ``H(q, p)``, elementwise on tensors of equal shape.
+        damping: friction ``γ``; the dynamics are ``dq/dt = ∂H/∂p``,
+            ``dp/dt = -∂H/∂q - γ ∂H/∂p``. With ``γ = 0`` energy is conserved.
+        t_span: time span of one trajectory (HNN protocol).
+        n_points: observed points per trajectory.
+        radius: range of ``‖(q0, p0)‖`` for initial states.
+        noise_std: observation noise ``σ`` added to ``q`` and ``p``.
+        formula: a human-readable Hamiltonian, for tables and plots.
+    """
+
+    name: str
+    hamiltonian: Hamiltonian
+    damping: float = 0.0
+    t_span: Tuple[float, float] = (0.0, 3.0)
+    n_points: int = 30
+    radius: Tuple[float, float] = (0.1, 1.0)
+    noise_std: float = 0.05
+    formula: str = ""
+
+    def __post_init__(self) -> None:
+        if not callable(self.hamiltonian):
+            raise TypeError("hamiltonian must be callable as H(q, p)")
+        if self.damping < 0:
+            raise ValueError(f"damping must be >= 0, got {self.damping}")
+        if not self.t_span[1] > self.t_span[0]:
+            raise ValueError(f"t_span must be increasing, got {self.t_span}")
+        if self.n_points < 2:
+            raise ValueError(f"n_points must be >= 2, got {self.n_points}")
+        lo, hi = self.radius
+        if not 0 <= lo <= hi:
+            raise ValueError(f"radius must satisfy 0 <= lo <= hi, got {self.radius}")
+        if self.noise_std < 0:
+            raise ValueError(f"noise_std must be >= 0, got {self.noise_std}")
+
+    @property
+    def dt(self) -> float:
+        """Time between two observed points."""
+        return (self.t_span[1] - self.t_span[0]) / (self.n_points - 1)
+
+    def energy(self, x: Tensor) -> Tensor:
+        """``H`` of states ``x`` of shape ``(..., 2)``; returns shape ``(...)``."""
+        _check_state(x)
+        return self.hamiltonian(x[..., 0], x[..., 1])
+
+    def vector_field(self, x: Tensor) -> Tensor:
+        """``dx/dt`` at states ``x`` of shape ``(..., 2)``; same shape out.
+
+        Derived from ``H`` by automatic differentiation, so it works for any
+        user Hamiltonian; differentiable in ``x`` (used by HNN-style code).
+        """
+        _check_state(x)
+        with torch.enable_grad():
+            xr = x if x.requires_grad else x.detach().requires_grad_(True)
+            h = self.energy(xr).sum()
+            (dh,) = torch.autograd.grad(h, xr, create_graph=x.requires_grad)
+        dhdq, dhdp = dh[..., 0], dh[..., 1]
+        return torch.stack([dhdp, -dhdq - self.damping * dhdp], dim=-1)
+
+    def with_(self, **changes) -> "System":
+        """A copy with some fields changed (e.g. ``noise_std=0``)."""
+        return replace(self, **changes)
+
+
+SYSTEMS: Registry[System] = Registry("system")
+
+
+def register_system(system: System, *, overwrite: bool = False) -> System:
+    """Add a :class:`System` to the registry under ``system.name``."""
+    if not isinstance(system, System):
+        raise TypeError(f"expected a System, got {type(system).__name__}")
+    return SYSTEMS.register(system.name, system, overwrite=overwrite)
+
+
+def get_system(system: Union[str, System]) -> System:
+    """Resolve a system name (or pass a :class:`System` through)."""
+    sys_ = resolve(SYSTEMS, system)
+    if not isinstance(sys_, System):
+        raise TypeError(f"expected a System or a registered name, got {type(system).__name__}")
+    return sys_
+
+
+def spring(k: float = 1.0, m: float = 1.0) -> System:
+    """Ideal spring, ``H = k q² + p²/m`` (HNN's ``q² + p²`` by default); 30 points over [0, 3]."""
+    return System(
+        name="spring",
+        hamiltonian=lambda q, p: k * q**2 + p**2 / m,
+        t_span=(0.0, 3.0),
+        n_points=30,
+        radius=(0.1, 1.0),
+        formula=f"{k:g} q² + {1 / m:g} p²",
+    )
+
+
+def pendulum(coefficient: float = 3.0, *, name: str = "pendulum") -> System:
+    """Ideal pendulum, ``H = c (1 - cos q) + p²``; ``c = 3`` as in the Noether paper (HNN used 2)."""
+    return System(
+        name=name,
+        hamiltonian=lambda q, p: coefficient * (1 - torch.cos(q)) + p**2,
+        t_span=(0.0, 3.0),
+        n_points=45,
+        radius=(0.2, 2.0),
+        formula=f"{coefficient:g} (1 − cos q) + p²",
+    )
+
+
+def damped_pendulum(coefficient: float = 2.4, damping: float = 0.05) -> System:
+    """A "real-like" pendulum: friction makes energy only approximately conserved.
+
+    The coefficient 2.4 is what humans proposed for the real pendulum of the
+    HNN data; the damping is small enough that energy decays slowly.
+    """
+    return System(
+        name="damped",
+        hamiltonian=lambda q, p: coefficient * (1 - torch.cos(q)) + p**2,
+        damping=damping,
+        t_span=(0.0, 6.0),
+        n_points=60,
+        radius=(0.2, 2.0),
+        formula=f"{coefficient:g} (1 − cos q) + p², γ = {damping:g}",
+    )
+
+
+for _s in (spring(), pendulum(), damped_pendulum()):
+    register_system(_s)

@@ -1,0 +1,73 @@
+"""Training loop: exact resume, config checks, non-finite steps."""
+import pytest
+import torch
+
+import noether_lite as nl
+
+
+def _setup(seed=0):
+    torch.manual_seed(seed)
+    model = nl.MLP(hidden=8, cn=True)
+    emb = nl.EmbeddingMLP(hidden=6)
+    net = nl.NoetherNetwork(model, emb, dt=0.1, tailor=nl.TailorConfig(steps=1, inner_lr=1e-2, mode="cn", learn_inner_lr=True))
+    tr, _ = nl.make_dataset("spring", n_traj=8, n_points=6, seed=0)
+    return net, tr
+
+
+def _state(net):
+    return {k: v.clone() for k, v in net.state_dict().items()}
+
+
+def test_interrupt_and_resume_is_bit_for_bit(tmp_path):
+    net, tr = _setup()
+    nl.experiments.meta_train(net, tr, steps=12, batch_size=3, seed=5, progress=False)
+    reference = _state(net)
+
+    net2, tr2 = _setup()
+    ck = tmp_path / "run.pt"
+
+    def interrupt(step):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        nl.experiments.meta_train(net2, tr2, steps=12, batch_size=3, seed=5, progress=False, checkpoint=ck, on_step=interrupt)
+    assert ck.exists()
+    assert torch.load(ck, weights_only=False)["step"] == 5
+
+    net3, tr3 = _setup(seed=123)  # different init: everything must come from the checkpoint
+    nl.experiments.meta_train(net3, tr3, steps=12, batch_size=3, seed=5, progress=False, checkpoint=ck)
+    resumed = _state(net3)
+    for k in reference:
+        assert torch.equal(reference[k], resumed[k]), k
+
+
+def test_checkpoint_from_another_configuration_is_refused(tmp_path):
+    model = nl.MLP(hidden=4)
+    tr, _ = nl.make_dataset("spring", n_traj=4, seed=0)
+    ck = tmp_path / "c.pt"
+    nl.experiments.pretrain(model, tr, steps=3, progress=False, checkpoint=ck)
+    with pytest.raises(ValueError, match="another configuration"):
+        nl.experiments.pretrain(model, tr, steps=3, lr=0.5, progress=False, checkpoint=ck)
+
+
+def test_missing_checkpoint_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        nl.experiments.pretrain(nl.MLP(hidden=4), nl.make_dataset("spring", n_traj=4)[0], steps=1, progress=False,
+                    checkpoint=tmp_path / "nope" / "c.pt")
+
+
+def test_non_finite_steps_are_skipped_and_counted():
+    model = nl.MLP(hidden=4)
+    calls = {"n": 0}
+
+    def loss_fn(gen):
+        calls["n"] += 1
+        out = model(torch.randn(4, 2, generator=gen)).pow(2).mean()
+        return out * float("nan") if calls["n"] in (2, 3) else out
+
+    before = [p.detach().clone() for p in model.parameters()]
+    hist = nl.fit(modules={"m": model}, loss_fn=loss_fn, steps=6, progress=False, log_every=3)
+    assert hist.skipped == 2
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))

@@ -1,0 +1,30 @@
+"""The physics experiment end to end (tiny schedule) and its command line."""
+import pytest
+import torch
+
+import noether_lite as nl
+from noether_lite.cli import main
+
+
+def test_unknown_system_and_method(capsys):
+    with pytest.raises(SystemExit):
+        main(["physics", "--system", "double-pendulum"])
+    with pytest.raises(ValueError, match="unknown method"):
+        nl.run_physics("spring", methods=("vanilla", "magic"))
+    assert main(["physics", "--methods", "vanilla,magic"]) == 2
+    assert "unknown method" in capsys.readouterr().err
+
+
+def test_oracle_tailoring_at_test_time_lowers_rmse_on_the_pendulum():
+    """The effect the experiment rests on, at a size a test can afford."""
+    torch.manual_seed(0)
+    train, test = nl.make_dataset("pendulum", seed=0, n_traj=12)
+    model = nl.MLP(hidden=64, cn=True)
+    nl.experiments.pretrain(model, train, steps=400, progress=False)
+    net = nl.NoetherNetwork(model, nl.OracleEmbedding("pendulum"), dt=train.dt,
+                            tailor=nl.TailorConfig(steps=1, inner_lr=1e-3, mode="cn"))
+    lr, scores = nl.experiments.select_inner_lr(net, train, grid=(1e-3, 1e-2, 1e-1))
+    assert lr > 0, scores
+    plain = nl.evaluate(model, test, system="pendulum")
+    tailored = nl.evaluate(net, test, system="pendulum", inner_lr=lr)
+    assert tailored["energy_drift"] < plain["energy_drift"]

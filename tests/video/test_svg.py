@@ -1,0 +1,38 @@
+"""Video prediction: CNGrad on SVG, gradients, bf16 vs fp32, training resume, metrics."""
+import pytest
+import torch
+
+from tests.tiny import clip, tiny
+
+torch.set_num_threads(1)
+
+
+
+
+
+
+def test_action_conditioned_deterministic_variant():
+    m = tiny(stochastic=False, action_dim=1)
+    x = clip(B=2, T=5)
+    a = torch.randn(2, 5, 1, dtype=torch.float64)
+    loss, info = m.meta_loss(x, steps=1, actions=a)
+    loss.backward()
+    assert m.g.fc.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="action"):
+        m.meta_loss(x, steps=1)
+
+
+def test_conv_block_matches_the_unfused_groupnorm_then_cn_reference():
+    from noether_lite.video.svg import ConvNormAct
+
+    torch.manual_seed(0)
+    blk = ConvNormAct("b", 3, 4).double()
+    with torch.no_grad():
+        blk.norm.weight.uniform_(0.5, 1.5)
+        blk.norm.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    cn = {"b.gamma": torch.rand(2, 4, dtype=torch.float64) + 0.5, "b.beta": torch.randn(2, 4, dtype=torch.float64)}
+    h = torch.nn.functional.group_norm(blk.conv(x), 1, blk.norm.weight, blk.norm.bias, blk.norm.eps)
+    ref = torch.nn.functional.leaky_relu(cn["b.gamma"][:, :, None, None] * h + cn["b.beta"][:, :, None, None], 0.2)
+    torch.testing.assert_close(blk(x, cn), ref, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(blk(x, None), torch.nn.functional.leaky_relu(h, 0.2), rtol=1e-12, atol=1e-12)
