@@ -43,8 +43,13 @@ def one(name: str, size: int, batch: int, iters: int, amp: str, model: str) -> d
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    from noether_lite.video.svg import NoetherVideo, svg_config
+    from noether_lite.video.svg import svg_config
     from noether_lite.video.train import train_step
+
+    try:
+        from noether_lite.video.learner import NoetherVideo
+    except ImportError:  # a reference tree (--compare) from before the learner had its own module
+        from noether_lite.video.svg import NoetherVideo
 
     steps, tso, guard = CONFIGS[name]
     torch.manual_seed(0)

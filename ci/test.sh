@@ -38,7 +38,7 @@ pytest_allow_empty() {  # pytest exit code 5 = "no tests collected": not a failu
 }
 
 nbval_on() {  # nbval_on FILES...: re-execute notebooks, compare the marked cells
-  MPLBACKEND="$KERNEL_MPL" pytest_allow_empty -q -p no:cacheprovider --nbval-lax \
+  MPLBACKEND="$KERNEL_MPL" pytest_allow_empty -q -p no:cacheprovider --nbval-lax --nbval-cell-timeout=900 \
     --sanitize-with ci/nbval_sanitize.cfg "$@"
 }
 

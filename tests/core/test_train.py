@@ -71,3 +71,34 @@ def test_non_finite_steps_are_skipped_and_counted():
     assert hist.skipped == 2
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def _quadratic():
+    w = torch.nn.Linear(1, 1, bias=False)
+
+    def loss_fn(gen):
+        x = torch.randn(4, 1, generator=gen)
+        loss = ((w(x) - 2 * x) ** 2).mean()
+        return loss, {"task": loss.detach() * 0 + 2.0}
+
+    return w, loss_fn
+
+
+def test_extras_are_averaged_and_the_optimizer_state_carries_into_the_next_stage():
+    w, loss_fn = _quadratic()
+    h1 = nl.fit(modules={"w": w}, loss_fn=loss_fn, steps=3, log_every=3, progress=False)
+    assert h1.extras == {"task": [2.0]} and h1.steps_done == 3
+    assert int(h1.opt_state["w.weight"]["step"]) == 3
+    h2 = nl.fit(modules={"w": w}, loss_fn=loss_fn, steps=2, progress=False, opt_state=h1.opt_state, seed=1)
+    assert int(h2.opt_state["w.weight"]["step"]) == 5  # Adam continued, not restarted
+
+
+def test_a_time_budget_stops_early_with_a_checkpoint_that_resumes(tmp_path):
+    w, loss_fn = _quadratic()
+    ck = tmp_path / "ck.pt"
+    h = nl.fit(modules={"w": w}, loss_fn=loss_fn, steps=50, progress=False, checkpoint=ck, time_budget=0.0)
+    assert h.steps_done == 0 and ck.exists()
+    h = nl.fit(modules={"w": w}, loss_fn=loss_fn, steps=50, progress=False, checkpoint=ck, stop_at=7)
+    assert h.steps_done == 7
+    h = nl.fit(modules={"w": w}, loss_fn=loss_fn, steps=50, progress=False, checkpoint=ck)
+    assert h.steps_done == 50

@@ -1,6 +1,7 @@
 """Video prediction: CNGrad on SVG, gradients, bf16 vs fp32, training resume, metrics."""
 import math
 
+import pytest
 import torch
 
 from tests.tiny import clip, tiny
@@ -132,3 +133,20 @@ def test_bf16_autocast_agrees_with_fp32():
     assert abs(l16.item() - l32.item()) <= 0.02 * abs(l32.item())
     assert (g16.float() - g32).norm() <= 0.2 * g32.norm()
     assert torch.nn.functional.cosine_similarity(g16.float().flatten(), g32.flatten(), dim=0) > 0.97
+
+
+def test_the_video_learner_has_the_state_learners_tailoring_knobs():
+    from dataclasses import replace
+
+    from noether_lite.core.learner import TailoredLearner
+    from noether_lite.core.tailor import InnerLR, TailorConfig
+    from noether_lite.video.learner import VIDEO_TAILOR, NoetherVideo
+    from noether_lite.video.svg import svg_config
+
+    m = tiny()
+    assert isinstance(m, TailoredLearner) and isinstance(m.inner_lr_module, InnerLR)
+    assert m.inner_lr().shape == (1,) and float(m.inner_lr()[0]) == pytest.approx(0.5)
+    fixed = NoetherVideo(svg_config("tiny", 16), tailor=replace(VIDEO_TAILOR, learn_inner_lr=False, inner_lr=0.2))
+    assert fixed.inner_lr_module is None and fixed.inner_lr() == 0.2
+    with pytest.raises(ValueError, match="CNGrad"):
+        NoetherVideo(svg_config("tiny", 16), tailor=TailorConfig(mode="weights"))
