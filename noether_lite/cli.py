@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
-from .core.outputs import check_output_file, write_json
+from .core.outputs import check_output_file, check_output_folder, write_json
 
 __all__ = ["main", "build_parser", "parse_sets", "apply_sets"]
 
@@ -109,6 +109,13 @@ def _output(path: Optional[str], what: str = "--json") -> Optional[Path]:
         raise UsageError(str(e)) from None
 
 
+def _folder(path: Optional[str], what: str) -> Optional[Path]:
+    try:
+        return check_output_folder(path, what)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
 # ----------------------------------------------------------------------------- shared flags
 def _common(*, modes: Sequence[str] = ("quick", "full"), sets: bool = True) -> argparse.ArgumentParser:
     """The flags every experiment subcommand shares, as a parent parser."""
@@ -158,6 +165,7 @@ def _physics(args: argparse.Namespace) -> int:
     if args.command == "pendulum":
         print("note: `noether-lite pendulum` is deprecated; use `noether-lite physics` (same flags)", file=sys.stderr)
     out = _output(args.json)
+    ckpt = _folder(args.ckpt_dir, "--ckpt-dir")
     cfg = PhysicsConfig.for_mode(args.system, quick=args.mode == "quick", seed=args.seed)
     shortcuts = [(k, str(getattr(args, k))) for k in ("pretrain_steps", "meta_steps", "hidden")
                  if getattr(args, k) is not None]
@@ -166,15 +174,18 @@ def _physics(args: argparse.Namespace) -> int:
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise UsageError(f"--methods: unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
-    res = run_physics(args.system, config=cfg, device=args.device, progress=args.progress, methods=methods)
+    res = run_physics(args.system, config=cfg, device=args.device, progress=args.progress, methods=methods,
+                      **({"ckpt_dir": ckpt} if ckpt is not None else {}))
     res.pop("config", None)
     print(f"{res['system']} ({res['mode']}, seed {res['seed']}, {res['seconds']:.0f} s)")
     print(f"{'method':<18}{'test RMSE':>12}{'energy drift':>15}{'meta-trained':>14}")
     for k, v in res["rmse"].items():
         mt = res["meta_trained"].get(k)
         print(f"{k:<18}{v:>12.4f}{res['energy_drift'][k]:>15.4f}{'' if mt is None else ('kept' if mt else 'rejected'):>14}")
+    for note in res.get("warnings", []):
+        print(f"warning: {note}", file=sys.stderr)
     keys = ("system", "mode", "seed", "rmse", "energy_drift", "inner_lr", "reverted", "meta_trained", "seconds")
-    write_json(out, {k: res[k] for k in keys})
+    write_json(out, {**{k: res[k] for k in keys}, "warnings": res.get("warnings", [])})
     return 0
 
 
@@ -183,9 +194,10 @@ def _symbolic(args: argparse.Namespace) -> int:
     import json
 
     from .experiments.physics import PhysicsConfig
-    from .symbolic.search import run_symbolic
+    from .experiments.symbolic import run_symbolic
 
     out = _output(args.json)
+    ckpt = _folder(args.ckpt_dir, "--ckpt-dir")
     sets = parse_sets(args.sets)
     own = {"top_k": None, "meta_k": None}
     physics_sets = []
@@ -200,7 +212,7 @@ def _symbolic(args: argparse.Namespace) -> int:
                if getattr(cfg, f.name) != getattr(base, f.name)}
     res = run_symbolic(args.system, max_depth=args.max_depth, quick=args.mode == "quick", seed=args.seed,
                        noisy=args.noisy, tailor=args.tailor, device=args.device, progress=args.progress,
-                       physics=changed or None, **{k: v for k, v in own.items() if v is not None})
+                       physics=changed or None, ckpt_dir=ckpt, **{k: v for k, v in own.items() if v is not None})
     write_json(out, res)
     print(json.dumps({k: res[k] for k in ("system", "best_formula", "best_corr", "enumerated", "survivors", "rmse",
                                           "seconds") if k in res}, indent=1))
@@ -213,6 +225,8 @@ def _video(args: argparse.Namespace) -> int:
 
     out = _output(args.json)
     frames = _output(args.frames, "--frames")
+    _folder(args.ckpt_dir, "--ckpt-dir")
+    _folder(args.cache_dir, "--cache-dir")
     k = _ints("--k-sweep", args.k_sweep, minimum=0)
     if args.time_budget is not None and not args.time_budget > 0:
         raise UsageError(f"--time-budget must be > 0 seconds, got {args.time_budget}")
@@ -230,6 +244,8 @@ def _video(args: argparse.Namespace) -> int:
             save_strip_png({"truth": fr["truth"], "SVG": fr["svg"], "Noether": fr["noether"]}, str(frames))
         except Exception as e:  # a missing matplotlib must not lose the metrics
             print(f"could not save the frame strip: {e}", file=sys.stderr)
+    for note in res.get("warnings", []):
+        print(f"warning: {note}", file=sys.stderr)
     h = len(res["psnr"]["svg"])
     for m in ("psnr", "ssim"):
         print(f"{m.upper():5s} at horizon {h}: SVG {res[m]['svg'][-1]:.4f}  Noether {res[m]['noether'][-1]:.4f}")
@@ -303,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=None, help="shortcut for --set hidden=N (MLP width, 200)")
     p.add_argument("--methods", default=None, help="comma-separated subset (default: all): "
                    "vanilla,hnn,noether_oracle,noether_learned,vanilla_tuned")
+    p.add_argument("--ckpt-dir", default=None, help="checkpoint folder (an interrupted run resumes exactly)")
     p.set_defaults(func=_physics)
 
     s = sub.add_parser("symbolic", parents=[_common()],
@@ -311,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-depth", type=int, default=None, help="expression depth (default: 2 quick, 3 full)")
     s.add_argument("--noisy", action="store_true", help="search on the noisy observations instead of true states")
     s.add_argument("--no-tailor", dest="tailor", action="store_false", help="search only; skip the RMSE evaluation")
+    s.add_argument("--ckpt-dir", default=None, help="checkpoint folder (an interrupted run resumes exactly)")
     s.set_defaults(func=_symbolic)
 
     v = sub.add_parser("video", parents=[_common(modes=("quick", "default", "full"))],
@@ -368,6 +386,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return int(args.func(args) or 0)
     except UsageError as e:  # found before any work
         print(f"noether-lite {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # an input the library refused (data, a checkpoint of another run, ...)
+        print(f"noether-lite {args.command}: error: {str(e).splitlines()[0]}", file=sys.stderr)
+        for line in str(e).splitlines()[1:]:
+            print(f"  {line.strip()}", file=sys.stderr)
         return 2
 
 

@@ -143,3 +143,12 @@ def test_video_cli_writes_the_documented_json(tmp_path, monkeypatch):
     d = json.loads(out.read_text())
     assert {"dataset", "mode", "seed", "mse", "psnr", "ssim", "seconds"} <= set(d)
     assert set(d["psnr"]) == {"svg", "noether"}
+
+
+def test_symbolic_search_from_the_command_line_writes_its_json(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    assert main(["symbolic", "--system", "spring", "--max-depth", "2", "--no-tailor", "--no-progress",
+                 "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["system"] == "spring" and res["enumerated"] > 0 and res["best_formula"]
+    assert '"best_formula"' in capsys.readouterr().out

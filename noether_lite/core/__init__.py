@@ -15,12 +15,12 @@ from .network import NoetherNetwork
 from .checkpoints import auto_device, load_checkpoint, save_checkpoint
 from .train import History, fit, seed_everything
 from .metrics import energy_drift, rmse, rmse_per_horizon
-from .outputs import check_output_file, write_json
+from .outputs import check_output_file, check_output_folder, write_json
 
 __all__ = [
     "Registry", "noether_loss", "OracleEmbedding", "FormulaEmbedding", "EMBEDDINGS", "LOSS_FORMS",
     "TailorConfig", "TailorResult", "InnerLR", "tailor_weights", "tailor_cn", "per_example",
     "TailoredLearner", "NoetherNetwork", "History", "fit", "seed_everything",
     "auto_device", "save_checkpoint", "load_checkpoint", "rmse", "rmse_per_horizon", "energy_drift",
-    "check_output_file", "write_json",
+    "check_output_file", "check_output_folder", "write_json",
 ]

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional, Union
 
-__all__ = ["check_output_file", "write_json"]
+__all__ = ["check_output_file", "check_output_folder", "write_json"]
 
 
 def check_output_file(path: Union[str, Path, None], what: str = "--json") -> Optional[Path]:
@@ -36,14 +36,40 @@ def check_output_file(path: Union[str, Path, None], what: str = "--json") -> Opt
     return p
 
 
-def write_json(path: Union[str, Path, None], obj: Any) -> None:
-    """Write ``obj`` as JSON: to a temporary file beside ``path``, then renamed over it."""
+def check_output_folder(path: Union[str, Path, None], what: str = "--ckpt-dir") -> Optional[Path]:
+    """Make sure ``path`` is (or can become) a writable folder, before any work; create it.
+
+    Raises:
+        ValueError: ``path`` is a file, or it (or the folder it would be made in) is not writable.
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a file, not a folder; pass a folder")
+    if not p.exists():
+        parent = p.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise ValueError(f"{what} {str(path)!r}: cannot create it inside {str(parent)!r} (not writable); "
+                             f"choose another folder")
+        p.mkdir(parents=True, exist_ok=True)
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {str(path)!r} is not writable; choose another folder")
+    return p
+
+
+def write_json(path: Union[str, Path, None], obj: Any, *, indent: int = 1, sort_keys: bool = False) -> None:
+    """Write ``obj`` as JSON (UTF-8): to a temporary file beside ``path``, then renamed over it,
+    so a reader never sees half a file."""
     if path is None:
         return
     p = Path(path)
     tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(obj, indent=1) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
         tmp.replace(p)
     finally:
         tmp.unlink(missing_ok=True)

@@ -9,9 +9,14 @@ too and an interrupted run continues bit for bit.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import random
+import signal
+import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
@@ -25,6 +30,27 @@ from .checkpoints import load_checkpoint, save_checkpoint
 __all__ = ["History", "fit", "seed_everything"]
 
 LossFn = Callable[[torch.Generator], Union[Tensor, Tuple[Tensor, Dict[str, Tensor]]]]
+
+
+def _snapshot(opt: torch.optim.Optimizer, params: List[Tensor]) -> List[Tuple[Tensor, Dict[str, Tensor]]]:
+    """The weights and Adam moments before a step (copies on their own devices)."""
+    out = []
+    for p in params:
+        st = opt.state.get(p, {})
+        out.append((p.detach().clone(), {k: st[k].clone() if k in st else torch.zeros_like(p)
+                                         for k in ("exp_avg", "exp_avg_sq")}))
+    return out
+
+
+@torch.no_grad()
+def _undo_if_not(ok: Tensor, opt: torch.optim.Optimizer, params: List[Tensor], snap) -> None:
+    """Put back the weights and moments of ``snap`` where ``ok`` is false (no host sync)."""
+    for p, (p0, st0) in zip(params, snap):
+        p.copy_(torch.where(ok, p, p0))
+        st = opt.state.get(p, {})
+        for k, old in st0.items():
+            if k in st:
+                st[k].copy_(torch.where(ok, st[k], old))
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -72,6 +98,92 @@ def _normalise_config(config: Optional[Mapping[str, Any]]) -> str:
     return json.dumps(config or {}, sort_keys=True, default=str)
 
 
+def _digest(states: Mapping[str, Mapping[str, Tensor]]) -> str:
+    """A digest of weights (``{module name: state_dict}``): what a stage starts from."""
+    h = hashlib.sha256()
+    for name in sorted(states):
+        for key, t in states[name].items():
+            h.update(f"{name}.{key}{tuple(t.shape)}{t.dtype}".encode())
+            h.update(t.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _identity_diff(saved: str, current: str) -> str:
+    """The fields in which two run identities (JSON) differ, as ``key: saved -> now`` lines."""
+    try:
+        a, b = json.loads(saved), json.loads(current)
+    except (TypeError, ValueError):
+        return f"  saved:   {saved}\n  current: {current}"
+
+    def flat(d, prefix=""):
+        out = {}
+        for k, v in (d.items() if isinstance(d, dict) else []):
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            else:
+                out[f"{prefix}{k}"] = v
+        return out
+
+    fa, fb = flat(a), flat(b)
+    keys = sorted(k for k in set(fa) | set(fb) if fa.get(k) != fb.get(k))
+    return "\n".join(f"  {k}: saved {fa.get(k)!r}, now {fb.get(k)!r}" for k in keys)
+
+
+def _check_fit_args(steps, lr, modules, seed, log_every, checkpoint_every, grad_clip, time_budget, stop_at,
+                    checkpoint_seconds) -> None:
+    def positive_int(name, v, low=1):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+
+    def finite(name, v, *, low=0.0, strict=True):
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and (v > low if strict else v >= low)
+        if not ok:
+            raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} {low:g}, got {v!r}")
+
+    positive_int("steps", steps, 0)
+    positive_int("log_every", log_every)
+    positive_int("checkpoint_every", checkpoint_every)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be an integer in [0, 2**63), got {seed!r}")
+    for name, v in (lr.items() if isinstance(lr, Mapping) else [("lr", lr)]):
+        finite(name if name == "lr" else f"lr[{name!r}]", v)
+    if isinstance(lr, Mapping) and set(lr) - set(modules):
+        raise ValueError(f"lr names modules {sorted(set(lr) - set(modules))} that are not trained; modules: {sorted(modules)}")
+    if grad_clip is not None:
+        finite("grad_clip", grad_clip)
+    if time_budget is not None:
+        finite("time_budget", time_budget, strict=False)
+    if checkpoint_seconds is not None:
+        finite("checkpoint_seconds", checkpoint_seconds)
+    if stop_at is not None:
+        positive_int("stop_at", stop_at, 0)
+
+
+class _DeferredInterrupt:
+    """Hold SIGINT until the end of the current step, so an interrupted run stops at a step
+    boundary, checkpoints, and resumes exactly; a second Ctrl-C interrupts at once."""
+
+    def __init__(self) -> None:
+        self.pending = False
+        self._old = None
+
+    def __enter__(self) -> "_DeferredInterrupt":
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.getsignal(signal.SIGINT)
+
+            def handler(signum, frame):
+                if self.pending:  # the second Ctrl-C: stop now
+                    raise KeyboardInterrupt
+                self.pending = True
+
+            signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
 def fit(
     *,
     modules: Mapping[str, nn.Module],
@@ -91,6 +203,7 @@ def fit(
     stop_at: Optional[int] = None,
     opt_state: Optional[Mapping[str, Mapping[str, Any]]] = None,
     generators: Optional[Mapping[str, torch.Generator]] = None,
+    checkpoint_seconds: Optional[float] = 120.0,
 ) -> History:
     """Minimise ``loss_fn`` with Adam over the parameters of ``modules``.
 
@@ -103,10 +216,14 @@ def fit(
         steps: total optimisation steps (a resumed run continues up to it).
         lr: one learning rate, or one per module name.
         seed: seeds Python, NumPy, torch and the batch generator.
-        checkpoint: file to save to every ``checkpoint_every`` steps, at the end
-            and on interruption; an existing one is resumed from.
-        config: what defines the run; resuming a checkpoint written under a
-            different config raises ``ValueError``.
+        checkpoint: file to save to every ``checkpoint_every`` steps (and at least every
+            ``checkpoint_seconds``), at the end and on interruption; an existing one is
+            resumed from. A Ctrl-C is held until the step in progress ends, so the
+            resumed run equals an uninterrupted one; a second Ctrl-C stops at once.
+        config: what defines the run. The checkpoint records it with the seed and a digest
+            of the weights the stage started from; resuming one written by another run
+            (another config, seed or starting model) raises ``ValueError`` naming the
+            difference.
         log_every: steps between history entries (the only host syncs).
         grad_clip: optional max gradient norm.
         on_step: called with the completed step number (hooks, tests).
@@ -116,6 +233,11 @@ def fit(
             earlier stage), to continue without restarting the optimiser.
         generators: more random generators that ``loss_fn`` draws from (e.g. noise on
             the GPU); checkpointed and restored with the batch generator.
+        checkpoint_seconds: also checkpoint when this much time has passed since the last one.
+
+    A step whose loss or gradient is non-finite is skipped: the weights and Adam's moments
+    stay as they were (no host sync), and ``History.skipped`` counts it; a warning is given
+    when steps were skipped.
 
     Returns:
         :class:`History`.
@@ -125,8 +247,8 @@ def fit(
             from another configuration.
         KeyboardInterrupt: re-raised after the checkpoint is written.
     """
-    if not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    _check_fit_args(steps, lr, modules, seed, log_every, checkpoint_every, grad_clip, time_budget, stop_at,
+                    checkpoint_seconds)
     if checkpoint is not None and not Path(checkpoint).parent.exists():
         raise ValueError(f"checkpoint folder {str(Path(checkpoint).parent)!r} does not exist")
     generators = dict(generators or {})
@@ -153,17 +275,27 @@ def fit(
     hist = History()
     start = 0
     cfg = _normalise_config(config)
+    start_digest = None
+    if checkpoint is not None:  # the run's identity: its config, seed, length and starting weights
+        cfg = _normalise_config({"config": config or {}, "seed": seed, "steps": steps})
+        start_digest = _digest({n: m.state_dict() for n, m in modules.items()})
 
     if checkpoint is not None and Path(checkpoint).exists():
         ck = load_checkpoint(checkpoint, map_location=params[0].device)
         if ck.get("config") != cfg:
             raise ValueError(
-                f"checkpoint {str(checkpoint)!r} was written by another configuration;\n"
-                f"  saved:   {ck.get('config')}\n  current: {cfg}\n"
-                f"delete it or pass a different checkpoint path"
+                f"checkpoint {str(checkpoint)!r} was written by another run; it differs in:\n"
+                f"{_identity_diff(ck.get('config'), cfg)}\n"
+                f"resuming it would continue a different run: delete it, or pass another checkpoint path"
             )
         if set(ck["modules"]) != set(modules):
             raise ValueError(f"checkpoint holds modules {sorted(ck['modules'])}, expected {sorted(modules)}")
+        # the same starting model, or (resuming in the same session) the very weights it holds
+        if start_digest not in (ck.get("start"), _digest(ck["modules"])):
+            raise ValueError(
+                f"checkpoint {str(checkpoint)!r} was written by another run: it started from other weights "
+                f"(another seed or an earlier stage that changed); resuming it would continue a different run: "
+                f"delete it, or pass another checkpoint path")
         for name, mod in modules.items():
             mod.load_state_dict(ck["modules"][name])
         opt.load_state_dict(ck["optimizer"])
@@ -178,7 +310,7 @@ def fit(
         return {
             "config": cfg, "step": step, "modules": {n: m.state_dict() for n, m in modules.items()},
             "optimizer": opt.state_dict(), "generator": gen_state, "torch_rng": rng_state,
-            "generators": extra_states, "history": hist.to_dict(),
+            "generators": extra_states, "history": hist.to_dict(), "start": start_digest,
         }
 
     def states() -> Tuple[Tensor, Tensor, Dict[str, Tensor]]:
@@ -199,6 +331,7 @@ def fit(
     t0 = time.perf_counter()
     seconds0 = hist.seconds
     saved_at = [-1]  # the step of the last checkpoint written
+    last_save = [time.perf_counter()]
 
     def flush() -> None:
         nonlocal bad_steps, window_loss, window_rev, window_extra
@@ -224,8 +357,12 @@ def fit(
         hist.seconds = seconds0 + time.perf_counter() - t0
         if checkpoint is not None:
             save_checkpoint(checkpoint, payload(completed, *st))
+            last_save[0] = time.perf_counter()
 
+    interrupt = _DeferredInterrupt()
+    step = start
     try:
+        interrupt.__enter__()
         for step in range(start, end):
             if time_budget is not None and time.perf_counter() - t0 > time_budget:
                 break
@@ -242,7 +379,9 @@ def fit(
                 if p.grad is not None:
                     p.grad = torch.where(finite, p.grad, torch.zeros_like(p.grad))
             bad_steps = bad_steps + (~finite).to(torch.int64)
+            snap = _snapshot(opt, params)
             opt.step()
+            _undo_if_not(finite, opt, params, snap)  # a skipped step leaves weights and moments as they were
             completed = step + 1
             window_loss.append(loss.detach())
             for k, v in extras.items():
@@ -254,10 +393,14 @@ def fit(
                 flush()
             if bar is not None:
                 bar.update(1)
-            if checkpoint is not None and (completed % checkpoint_every == 0 or completed == steps):
+            due = completed % checkpoint_every == 0 or completed == steps or (
+                checkpoint_seconds is not None and time.perf_counter() - last_save[0] > checkpoint_seconds)
+            if checkpoint is not None and due:
                 save(states())
             if on_step is not None:
                 on_step(completed)
+            if interrupt.pending:
+                raise KeyboardInterrupt
         flush()
         save(states())
     except KeyboardInterrupt:
@@ -266,7 +409,11 @@ def fit(
         save(states() if completed == step + 1 else before)
         raise
     finally:
+        interrupt.__exit__()
         if bar is not None:
             bar.close()
+    if hist.skipped:
+        warnings.warn(f"{desc}: {hist.skipped} of {hist.steps_done - start} steps were skipped (non-finite loss or "
+                      f"gradient); check the data and the learning rate", RuntimeWarning, stacklevel=2)
     hist.opt_state = {names[id(p)]: opt.state[p] for p in params if p in opt.state}
     return hist

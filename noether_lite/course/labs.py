@@ -39,6 +39,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Union
 
+from ..core.outputs import write_json
+
 __all__ = [
     "MODES",
     "DEVICES",
@@ -201,7 +203,7 @@ def record_lab_time(chapter: str, *, mode: str, device: str, seconds: float,
     data["labs"].setdefault(chapter, {}).setdefault(mode, {})[kind] = entry
     data["labs"] = dict(sorted(data["labs"].items()))
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(target, data, indent=2, sort_keys=True)
     return target
 
 
@@ -381,7 +383,58 @@ def run_lab(
         raise LabError("device='cuda' but no CUDA GPU is available here; use --device cpu or auto")
     kind = "gpu" if device == "cuda" or (device == "auto" and has_cuda) else "cpu"
     out_dir = Path(out) if out is not None else Path("labs") / f"{stem}-{mode}-{device}-seed{seed}"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"lab output folder {str(out_dir)!r} cannot be created ({e.strerror}); choose another --out") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise ValueError(f"lab output folder {str(out_dir)!r} is not writable; choose another --out")
+    with _out_lock(out_dir):
+        return _run_lab_in(out_dir, stem, src, book, mode=mode, device=device, seed=seed, kind=kind, force=force,
+                           progress=progress, timeout=timeout, record_time=record_time)
+
+
+@contextlib.contextmanager
+def _out_lock(out_dir: Path) -> Iterator[None]:
+    """One ``lab run`` per output folder at a time: a second one is refused, not interleaved."""
+    lock = out_dir / ".lab.lock"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _alive(pid):
+                raise LabError(f"another lab run (pid {pid}) is writing to {out_dir}; wait for it to finish "
+                               f"or choose another --out") from None
+            lock.unlink(missing_ok=True)  # left by a run that died: take it over
+    else:  # pragma: no cover - a race lost twice
+        raise LabError(f"could not lock {out_dir}; try again")
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _run_lab_in(out_dir: Path, stem: str, src: Path, book: Path, *, mode: str, device: str, seed: int, kind: str,
+                force: bool, progress: bool, timeout: Optional[int], record_time: Optional[bool]) -> Dict[str, Any]:
+    import torch
+
     metrics_file = out_dir / "metrics.json"
     params = {"chapter": stem, "mode": mode, "device": device, "seed": seed, "chapter_sha256": _sha256(src)}
 
@@ -442,7 +495,7 @@ def run_lab(
         "machine": _machine(kind),
     }
     raw.unlink(missing_ok=True)
-    metrics_file.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(metrics_file, result, indent=2)
     if status != "ok":
         raise LabError(f"lab {stem} failed after {seconds:.0f} s ({error}); the partial notebook is {nb_out}")
     if record_time is None:

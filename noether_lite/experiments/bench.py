@@ -15,6 +15,7 @@ import torch
 from ..video.learner import NoetherVideo
 from ..video.svg import svg_config
 from ..core.checkpoints import auto_device
+from ..core.outputs import check_output_file
 from ..video.train import train_step
 
 __all__ = ["bench_video", "AUTHORS_H100"]
@@ -44,6 +45,22 @@ def _time_steps(fn, dev, warmup: int, iters: int, budget: Optional[float]) -> Di
     return {"median_s": statistics.median(times), "n": len(times)}
 
 
+def _check_bench_args(batches, variants, iters, warmup, budget, amp) -> None:
+    if not batches or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in batches):
+        raise ValueError(f"batches must be integers >= 1, got {list(batches)!r}")
+    bad = sorted(set(variants) - {"exact", "fast"})
+    if bad or not variants:
+        raise ValueError(f"variants must be a non-empty subset of exact, fast; got {list(variants)!r}")
+    if isinstance(iters, bool) or not isinstance(iters, int) or iters < 1:
+        raise ValueError(f"iters must be an integer >= 1, got {iters!r}")
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    if budget is not None and not (isinstance(budget, (int, float)) and budget > 0):
+        raise ValueError(f"budget_per_config must be a number of seconds > 0, got {budget!r}")
+    if amp not in ("auto", "bf16", "none"):
+        raise ValueError(f"amp must be 'auto', 'bf16' or 'none', got {amp!r}")
+
+
 def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device: str = "auto", *,
                 amp: str = "auto", channels_last: bool = False, variants: Sequence[str] = ("exact", "fast"),
                 guard: bool = True,
@@ -65,6 +82,8 @@ def bench_video(quick: bool = False, batches: Sequence[int] = (2, 8, 32), device
         ``{"device", "mode", "amp", "rows": [{"batch", "baseline_s", "baseline_samples_per_s",
         "meta_<v>_s", "meta_<v>_samples_per_s", "ratio_<v>", "peak_gb_<...>", "gb_per_sample_<v>"}], "authors_h100"}``.
     """
+    _check_bench_args(batches, variants, iters, warmup, budget_per_config, amp)
+    check_output_file(json_path, "json_path")
     dev = auto_device(device)
     cfg = svg_config("quick", 32) if quick else svg_config("paper", 128)
     say = print if progress else (lambda *a, **k: None)

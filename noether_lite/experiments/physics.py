@@ -8,7 +8,9 @@ step by step.
 """
 from __future__ import annotations
 
+import math
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
@@ -16,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ..core.conservation import OracleEmbedding
-from ..systems.data import TrajectoryData, make_dataset
+from ..systems.data import TrajectoryData, check_finite, make_dataset
 from ..core.metrics import energy_drift, rmse, rmse_per_horizon
 from ..models.mlp import HNN, MLP, EmbeddingMLP
 from ..core.network import NoetherNetwork
@@ -24,6 +26,7 @@ from ..systems.hamiltonians import System, get_system
 from ..systems.integrators import integrate
 from .protocol import build_tailored
 from ..core.checkpoints import auto_device
+from ..core.outputs import check_output_folder
 from ..core.train import History, fit, seed_everything
 
 __all__ = [
@@ -67,14 +70,35 @@ class PhysicsConfig:
     lr_grid: Tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        for name, low in (("hidden", 1), ("pretrain_steps", 0), ("meta_steps", 0)):
+        from ..systems.integrators import INTEGRATORS
+        from ..core.conservation import LOSS_FORMS
+
+        for name, low in (("hidden", 1), ("pretrain_steps", 0), ("pretrain_batch", 1), ("meta_steps", 0),
+                          ("meta_batch", 1), ("inner_steps", 0), ("embedding_dim", 1), ("embedding_hidden", 1),
+                          ("seed", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.seed >= 2**63:
+            raise ValueError(f"seed must be < 2**63, got {self.seed}")
+        for name in ("pretrain_lr", "meta_lr", "embedding_lr"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
         if self.tailor_mode not in ("cn", "weights"):
             raise ValueError(f"tailor_mode must be 'cn' or 'weights', got {self.tailor_mode!r}")
+        if self.integrator not in INTEGRATORS:
+            raise ValueError(f"integrator must be one of {sorted(INTEGRATORS)}, got {self.integrator!r}")
+        if self.loss_form not in LOSS_FORMS:
+            raise ValueError(f"loss_form must be one of {list(LOSS_FORMS)}, got {self.loss_form!r}")
+        if not isinstance(self.lr_grid, (tuple, list)) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+                for v in self.lr_grid):
+            raise ValueError(f"lr_grid must be finite numbers > 0, got {self.lr_grid!r}")
         if not self.lr_grid:
             object.__setattr__(self, "lr_grid", LR_GRID if self.tailor_mode == "cn" else LR_GRID_WEIGHTS)
+        object.__setattr__(self, "lr_grid", tuple(float(v) for v in self.lr_grid))
+        _check_memory(self.hidden, self.embedding_hidden)
 
     @classmethod
     def for_mode(cls, system: str = "pendulum", *, quick: bool = True, seed: int = 0, **overrides) -> "PhysicsConfig":
@@ -88,11 +112,36 @@ class PhysicsConfig:
         return cls(**base)
 
 
+def _check_memory(hidden: int, embedding_hidden: int, *, layers: int = 2) -> None:
+    """Refuse widths whose weights (with gradients and Adam's two moments) would not fit in memory."""
+    import os
+
+    params = 2 * hidden + (layers - 1) * hidden * hidden + 2 * hidden + layers * hidden * 2  # MLP and its CN layers
+    params += (layers - 1) * embedding_hidden ** 2 + 4 * embedding_hidden
+    need = params * 4 * 4  # float32 weights, gradients, Adam's exp_avg and exp_avg_sq
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: assume a laptop
+        have = 16 * 2**30
+    if need > have / 2:
+        raise ValueError(f"hidden={hidden}, embedding_hidden={embedding_hidden} need about {need / 2**30:,.0f} GiB "
+                         f"for the weights and optimiser state; this machine has {have / 2**30:,.0f} GiB: "
+                         f"choose widths near the default (200, 64)")
+
+
+def _check_batch(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+
+
 # --------------------------------------------------------------------------- stages
 def pretrain(model: nn.Module, data: TrajectoryData, *, steps: int, lr: float = 1e-3, batch_size: int = 256,
              seed: int = 0, progress: bool = True, desc: str = "pretrain", checkpoint=None) -> History:
     """Supervised training of a vector field on ``(x, dx/dt)`` pairs (HNN protocol)."""
+    _check_batch(batch_size)
     X, Y = data.pairs()  # (N*T, D) each
+    check_finite(X, "training states")
+    check_finite(Y, "training derivatives")
 
     def loss_fn(gen: torch.Generator) -> Tensor:
         idx = torch.randint(0, X.shape[0], (min(batch_size, X.shape[0]),), generator=gen).to(X.device)
@@ -118,7 +167,10 @@ def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: flo
     """
     if target not in ("derivative", "trajectory"):
         raise ValueError(f"target must be 'derivative' or 'trajectory', got {target!r}")
+    _check_batch(batch_size)
     x = data.x  # (N, T + 1, D)
+    check_finite(x, "training trajectories")
+    check_finite(data.dxdt, "training derivatives")
     n_steps = x.shape[1] - 1
     modules = {"model": net.model}
     lrs = {"model": lr}
@@ -208,6 +260,7 @@ def run_physics(
     config: Optional[PhysicsConfig] = None,
     embedding: Optional[nn.Module] = None,
     return_models: bool = False,
+    ckpt_dir=None,
 ) -> Dict[str, object]:
     """Train and evaluate the requested methods on one system.
 
@@ -225,6 +278,8 @@ def run_physics(
         embedding: an extra, user-supplied Noether embedding to meta-tailor with.
         return_models: also return the trained models, test data and rollouts
             under ``"models"``, ``"data"`` and ``"traj"`` (not JSON-ready).
+        ckpt_dir: folder for one checkpoint per training stage; an interrupted run resumes
+            exactly from them (and a checkpoint of another run is refused).
 
     Returns:
         A JSON-ready dict ``{"system", "mode", "seed", "rmse": {...}, "energy_drift": {...},
@@ -237,6 +292,12 @@ def run_physics(
     if unknown:
         raise ValueError(f"unknown method(s) {sorted(unknown)}; known: {list(METHODS)}")
     dev = auto_device(device)
+    folder = check_output_folder(ckpt_dir, "ckpt_dir")
+    mode = "quick" if cfg.quick else "full"
+
+    def ck(stage: str):
+        return None if folder is None else folder / f"{sys_.name}_{mode}_seed{cfg.seed}_{stage}.pt"
+
     seed_everything(cfg.seed)
     train, test = make_dataset(sys_, seed=cfg.seed)
     train, test = train.to(dev), test.to(dev)
@@ -256,7 +317,7 @@ def run_physics(
     torch.manual_seed(cfg.seed)
     vanilla = MLP(hidden=cfg.hidden, cn=cfg.tailor_mode == "cn").to(dev)
     pretrain(vanilla, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
-             seed=cfg.seed, progress=progress, desc=f"{sys_.name}: vanilla MLP")
+             seed=cfg.seed, progress=progress, desc=f"{sys_.name}: vanilla MLP", checkpoint=ck("vanilla"))
     record("vanilla", evaluate(vanilla, test, system=sys_, integrator=cfg.integrator))
     models["vanilla"] = vanilla
 
@@ -264,13 +325,13 @@ def run_physics(
         torch.manual_seed(cfg.seed)
         hnn = HNN(hidden=cfg.hidden).to(dev)
         pretrain(hnn, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
-                 seed=cfg.seed, progress=progress, desc=f"{sys_.name}: HNN")
+                 seed=cfg.seed, progress=progress, desc=f"{sys_.name}: HNN", checkpoint=ck("hnn"))
         record("hnn", evaluate(hnn, test, system=sys_, integrator=cfg.integrator))
         models["hnn"] = hnn
 
     def tailored(name: str, emb: nn.Module, *, learn: bool = False, tailor: bool = True) -> NoetherNetwork:
         run = build_tailored(vanilla, emb, train, cfg, tailor=tailor, learn=learn, progress=progress,
-                             desc=f"{sys_.name}: {name}")
+                             desc=f"{sys_.name}: {name}", checkpoint=ck(name))
         out["meta_trained"][name] = run.meta_trained
         return run.net
 
@@ -295,8 +356,13 @@ def run_physics(
         record("vanilla_tuned", evaluate(ctrl.model, test, system=sys_, integrator=cfg.integrator))
         models["vanilla_tuned"] = ctrl.model
 
+    notes = []
+    if cfg.pretrain_steps == 0:
+        notes.append("pretrain_steps=0: the MLP (and HNN) were never trained; their RMSE is an untrained model's")
+    for note in notes:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
     result = {
-        "system": sys_.name, "mode": "quick" if cfg.quick else "full", "seed": cfg.seed,
+        "system": sys_.name, "mode": "quick" if cfg.quick else "full", "seed": cfg.seed, "warnings": notes,
         **out, "config": asdict(cfg), "device": str(dev), "seconds": round(time.perf_counter() - t_start, 2),
     }
     if return_models:

@@ -66,6 +66,7 @@ def build_tailored(
     grid: Optional[Sequence[float]] = None,
     progress: bool = True,
     desc: str = "meta-train",
+    checkpoint=None,
 ) -> TailoredRun:
     """Choose ``λ_in``, meta-train, keep it only if it helps, all on ``train``.
 
@@ -79,6 +80,7 @@ def build_tailored(
             smallest rate of the grid rather than giving up.
         meta_steps: meta-training steps (default ``cfg.meta_steps``; 0 = choose ``λ_in`` only).
         grid: the ``λ_in`` grid (default ``cfg.lr_grid``).
+        checkpoint: file for the meta-training stage (resumed when it exists).
     """
     from .physics import meta_train, select_inner_lr, train_rollout_rmse
 
@@ -110,7 +112,8 @@ def build_tailored(
     if trainable and meta_steps > 0:
         before = copy.deepcopy(net)
         run.history = meta_train(net, train, steps=meta_steps, lr=cfg.meta_lr, embedding_lr=cfg.embedding_lr,
-                                 batch_size=cfg.meta_batch, seed=cfg.seed, progress=progress, desc=desc)
+                                 batch_size=cfg.meta_batch, seed=cfg.seed, progress=progress, desc=desc,
+                                 checkpoint=checkpoint)
         after_score, before_score = train_rollout_rmse(net, train), train_rollout_rmse(before, train)
         run.meta_trained = after_score <= before_score
         if not run.meta_trained:

@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 import torch
 from ..core.checkpoints import auto_device
 from ..core.conservation import OracleEmbedding
+from ..core.outputs import check_output_folder
 from ..core.train import seed_everything
 from ..models.mlp import MLP
 from ..symbolic.discover import discover_conserved, energy_correlation
@@ -32,6 +33,7 @@ def run_symbolic(
     physics: Optional[Dict[str, Any]] = None,
     device: str = "auto",
     threads: Optional[int] = 1,
+    ckpt_dir=None,
 ) -> Dict[str, Any]:
     """The paper's symbolic pipeline on one system (section 3a).
 
@@ -60,11 +62,17 @@ def run_symbolic(
         torch.set_num_threads(int(threads))
         try:
             return run_symbolic(system, max_depth=max_depth, quick=quick, seed=seed, progress=progress, top_k=top_k,
-                                meta_k=meta_k, noisy=noisy, tailor=tailor, physics=physics, device=device, threads=None)
+                                meta_k=meta_k, noisy=noisy, tailor=tailor, physics=physics, device=device, threads=None,
+                                ckpt_dir=ckpt_dir)
         finally:
             torch.set_num_threads(old)
     t0 = time.perf_counter()
     sys_ = get_system(system)
+    folder = check_output_folder(ckpt_dir, "ckpt_dir")
+
+    def ck(stage: str):
+        return None if folder is None else folder / f"symbolic_{sys_.name}_{'quick' if quick else 'full'}_seed{seed}_{stage}.pt"
+
     depth = int(max_depth) if max_depth is not None else (2 if quick else 3)
     top_k = top_k if top_k is not None else (3 if quick else 20)
     meta_k = meta_k if meta_k is not None else (1 if quick else 5)
@@ -91,20 +99,20 @@ def run_symbolic(
         torch.manual_seed(seed)
         vanilla = MLP(hidden=cfg.hidden, cn=cfg.tailor_mode == "cn").to(dev)
         pretrain(vanilla, tr, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
-                 seed=seed, progress=progress, desc=f"{sys_.name}: vanilla MLP")
+                 seed=seed, progress=progress, desc=f"{sys_.name}: vanilla MLP", checkpoint=ck("vanilla"))
         out["rmse"]["vanilla"] = evaluate(vanilla, te, system=sys_)["rmse"]
-        def tailored(emb, meta_steps, name):
+        def tailored(emb, meta_steps, name, stage=None):
             return build_tailored(vanilla, emb, tr, cfg, grid=grid, meta_steps=meta_steps, progress=progress and meta_steps > 0,
-                                  desc=name)
+                                  desc=name, checkpoint=ck(stage) if stage else None)
 
         # λ_in grid only (no meta-training) for every candidate, scored on training data
         screened = sorted(((tailored(f.as_embedding(), 0, str(f)).train_score, i, f)
                            for i, f in enumerate(res.formulas[:top_k])), key=lambda t: t[:2])
         finals = []
         for _, i, f in screened[:meta_k]:  # then the full protocol for the best few
-            finals.append((tailored(f.as_embedding(), cfg.meta_steps, f"symbolic: {f}"), i, f))
+            finals.append((tailored(f.as_embedding(), cfg.meta_steps, f"symbolic: {f}", f"formula{i}"), i, f))
         best, _, best_f = min(finals, key=lambda t: (t[0].train_score, t[1]))
-        oracle = tailored(OracleEmbedding(sys_), cfg.meta_steps, "oracle")
+        oracle = tailored(OracleEmbedding(sys_), cfg.meta_steps, "oracle", "oracle")
         out["tailored_formula"] = str(best_f)
         out["inner_lr"], out["meta_trained"] = {}, {}
         for name, run in (("noether_symbolic", best), ("noether_oracle", oracle)):

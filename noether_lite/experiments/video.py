@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, Optional, Sequence
 
@@ -22,6 +23,7 @@ from ..core.tailor import TailorConfig
 from ..video.learner import VIDEO_TAILOR, NoetherVideo
 from ..video.svg import SVGConfig, svg_config
 from ..core.checkpoints import auto_device
+from ..core.outputs import check_output_folder
 from ..video.train import VideoTrainConfig, evaluate, train_video
 
 __all__ = ["VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "MODES",
@@ -107,6 +109,8 @@ def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: 
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+    check_output_folder(ckpt_dir, "ckpt_dir")
+    check_output_folder(cache_dir, "cache_dir")
     data = load_or_render(st.data, cache_dir=cache_dir, device=dev)
     train, test = data.split("train"), data.split("test")
     torch.manual_seed(seed)
@@ -114,6 +118,7 @@ def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: 
     ck = (lambda name: None) if ckpt_dir is None else (lambda name: f"{ckpt_dir}/{dataset}_{mode}_seed{seed}_{name}.pt")
     tb = (lambda f: None) if time_budget is None else (lambda f: f * time_budget)
     say = print if progress else (lambda *a, **k: None)
+    _refuse_forks_of_an_unfinished_base(ck, st.pretrain_steps)
     say(f"[{dataset}/{mode}] {len(train)} train / {len(test)} test clips, {st.model.image_size}px, device {dev}")
     say("pretraining SVG")
     h_pre = train_video(base, train, replace(st.train, steps=st.pretrain_steps, inner_steps=0), device=dev,
@@ -146,8 +151,13 @@ def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: 
     out["inner_loss"] = {"before": ev_noe.get("inner_before"), "after": ev_noe.get("inner_after")}
     out["inner_lr"] = [float(v) for v in torch.as_tensor(noe.inner_lr()).detach().reshape(-1)]
     out["steps"] = {"pretrain": h_pre.steps_done, "fork": fork_done}
+    out["warnings"] = [f"the {stage} trained 0 steps (time budget too small?): its results are an untrained model's"
+                       for stage, n in (("pretraining", h_pre.steps_done), ("Noether fork", fork_done)) if n == 0]
+    for note in out["warnings"]:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
     out["train_seconds"] = {"pretrain": h_pre.seconds, "noether": h_noe.seconds, "svg": h_svg.seconds}
-    out["history"] = {"pretrain": h_pre.loss, "noether": h_noe.extras["task"], "svg": h_svg.extras["task"]}
+    out["history"] = {"pretrain": h_pre.loss, "noether": h_noe.extras.get("task", []),
+                      "svg": h_svg.extras.get("task", [])}
     out["device"] = str(dev) if dev.type != "cuda" else torch.cuda.get_device_name(dev)
     out["config"] = {"data": asdict(st.data), "model": asdict(st.model), "train": asdict(st.train),
                      "n_future": st.n_future}
@@ -157,6 +167,25 @@ def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: 
         out["test"] = test
         out["frames"] = {"truth": ev_svg["truth"], "svg": ev_svg["pred"], "noether": ev_noe["pred"]}
     return out
+
+
+def _refuse_forks_of_an_unfinished_base(ck, pretrain_steps: int) -> None:
+    """Fork checkpoints made from a pretraining that had not finished (a time budget stopped it)
+    would continue from the wrong model once pretraining resumes and finishes: refuse up front."""
+    from pathlib import Path
+
+    from ..core.checkpoints import load_checkpoint
+
+    pre = ck("pre")
+    forks = [f for f in (ck("noether"), ck("svg")) if f is not None and Path(f).exists()]
+    if pre is None or not forks or not Path(pre).exists():
+        return
+    done = load_checkpoint(pre)["step"]
+    if done < pretrain_steps:
+        raise ValueError(f"{forks[0]} continues a pretraining stopped at step {done} of {pretrain_steps} (a time "
+                         f"budget?); this run would pretrain further and then resume forks of the older model: "
+                         f"delete the fork checkpoints ({', '.join(Path(f).name for f in forks)}) or pass the same "
+                         f"--time-budget")
 
 
 def video_artifacts(folder=None) -> Dict[str, Any]:

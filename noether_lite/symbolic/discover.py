@@ -12,6 +12,7 @@ from torch import Tensor
 from .grammar import Formula, OPERATORS, _resolve_ops
 from .enumerate import FormulaLibrary, _box, _uniform_states, enumerate_formulas
 from .fit import _final_stats, fit_constants
+from . import checks
 
 __all__ = ['DiscoveryResult', 'discover_conserved', 'energy_correlation']
 
@@ -78,25 +79,6 @@ class DiscoveryResult:
         )
 
 
-def _as_trajectories(trajectories, n_names: int) -> Tensor:
-    x = getattr(trajectories, "x", trajectories)  # accept TrajectoryData
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    if not isinstance(x, Tensor):
-        raise TypeError(f"trajectories must be a tensor of shape (n_traj, T, state_dim), got {type(x).__name__}")
-    if x.ndim != 3:
-        raise ValueError(f"trajectories must have shape (n_traj, T, state_dim); got {tuple(x.shape)}")
-    if x.shape[0] < 1 or x.shape[1] < 2:
-        raise ValueError(f"need at least 1 trajectory of at least 2 states; got {tuple(x.shape)}")
-    if x.shape[2] != n_names:
-        raise ValueError(f"trajectories have state_dim {x.shape[2]} but {n_names} variable names were given")
-    if not x.is_floating_point():
-        x = x.double()
-    if not torch.isfinite(x).all():
-        raise ValueError(f"trajectories contain {int((~torch.isfinite(x)).sum())} non-finite value(s)")
-    return x.detach().cpu()
-
-
 def discover_conserved(
     trajectories,
     *,
@@ -130,58 +112,94 @@ def discover_conserved(
         seed: seeds the random reference and fingerprint states.
         orders: keep a formula if its variance ratio is ``<= 10**-orders``.
         steps, lr: Adam iterations and learning rate of the batched constant fit.
-        n_reference: random states in the data's bounding box (the denominator).
+        n_reference: random states in the data's bounding box (the denominator), at least 3.
+        n_fingerprint: random states whose values deduplicate the formulas, at least 3.
         size_penalty, score_floor: survivors are ranked by
             ``log10(max(score, score_floor)) + size_penalty * size`` (``score`` = within / total
             variance on the data), then by size, then by how many fitted constants are negative
             (of ``p² − c cos q`` and its mirror ``p² + c cos q`` with ``c < 0``, the first).
             Below the floor the score is the constant fit's rounding noise (equivalent formulas
             score 1e-10 to 2e-8 depending on the machine's arithmetic), so it decides nothing.
-        max_states: subsample each trajectory to at most this many time points (speed).
+        max_states: subsample each trajectory to at most this many time points (speed), at least 2.
         memory_budget: bytes; the search refuses (before allocating) to go beyond it.
         chunk_size: formulas fitted per batched program (bounds memory; no per-formula loop).
         dtype, device: of the constant fit (the filter is always evaluated in float64 on the CPU).
         threads: CPU threads during the search (restored afterwards). The tensors are
             small, and on a shared 2-core machine 1 thread was ~5× faster than 2;
             ``None`` keeps torch's setting.
+        progress: print one line per depth and per fitted chunk.
 
     Returns:
         A :class:`DiscoveryResult`.
 
     Raises:
-        ValueError: bad shapes, non-finite trajectories, unknown operator.
+        ValueError: any argument out of its range, checked before any work starts (see
+            :mod:`~noether_lite.symbolic.checks`): fewer than 2 trajectories or states, trajectories
+            that do not move or are all identical, bad shapes or dtypes, non-finite values, unknown
+            operators, sizes, thresholds or learning rates out of range, an unavailable device.
         SearchTooLarge: ``max_depth`` does not fit in ``memory_budget``.
     """
+    kw = {k: v for k, v in locals().items() if k not in ("trajectories", "threads")}
+    x, kw = _checked_discover_args(trajectories, threads, **kw)
     if threads is None:
-        return _discover(trajectories, **{k: v for k, v in locals().items() if k not in ("trajectories", "threads")})
+        return _discover(x, **kw)
     old = torch.get_num_threads()
     torch.set_num_threads(int(threads))
     try:
-        return _discover(trajectories, **{k: v for k, v in locals().items() if k not in ("trajectories", "threads", "old")})
+        return _discover(x, **kw)
     finally:
         torch.set_num_threads(old)
 
 
-def _discover(trajectories, *, names, max_depth, operators, seed, orders, steps, lr, n_reference, n_fingerprint,
-              size_penalty, score_floor, max_states, memory_budget, chunk_size, dtype, device, progress) -> DiscoveryResult:
+def _checked_discover_args(trajectories, threads, **kw) -> Tuple[Tensor, Dict[str, Any]]:
+    """The arguments of :func:`discover_conserved`, checked: ``(trajectories, the other arguments)``.
+
+    The trajectories are subsampled to ``max_states`` here, so that their checks see the states the
+    search will use. Arguments that :func:`enumerate_formulas` and :func:`fit_constants` check again
+    are checked here too, so that nothing is computed before a bad one is found.
+    """
+    c = checks
+    names = c.check_names(kw["names"])
+    c.check_int("max_depth", kw["max_depth"], 1, "pass max_depth >= 1 (variables alone have depth 0)")
+    codes = _resolve_ops(c.check_operators(kw["operators"]))
+    c.check_seed(kw["seed"])
+    c.check_real("orders", kw["orders"], low=0.0, high=300.0, high_open=False,
+                 fix="pass the orders of magnitude of the filter, such as orders=2")
+    c.check_int("steps", kw["steps"], 0, "pass a number of Adam iterations such as steps=500 (0: no fit)")
+    c.check_real("lr", kw["lr"], low=0.0, fix="pass a positive learning rate such as lr=0.1")
+    c.check_int("n_reference", kw["n_reference"], c.MIN_REFERENCE,
+                "pass n_reference >= 3 (the MAD of 2 values is 0; the default is 512)")
+    c.check_int("n_fingerprint", kw["n_fingerprint"], c.MIN_FINGERPRINT,
+                "pass n_fingerprint >= 3 (two values always match up to a*f + b; the default is 32)")
+    c.check_real("size_penalty", kw["size_penalty"], low=0.0, low_open=False,
+                 fix="pass a non-negative penalty per tree node, such as size_penalty=0.1")
+    c.check_real("score_floor", kw["score_floor"], low=0.0, high=1.0,
+                 fix="pass a small positive floor such as score_floor=1e-7 (scores lie in [0, 1])")
+    c.check_optional_int("max_states", kw["max_states"], c.MIN_STATES,
+                         "pass None (all states) or at least 2 states per trajectory: with one state the "
+                         "variance along a trajectory is 0 and every formula would look conserved")
+    c.check_real("memory_budget", kw["memory_budget"], low=0.0, allow_inf=True,
+                 fix="pass a positive number of bytes such as memory_budget=4e9")
+    c.check_int("chunk_size", kw["chunk_size"], 1, "pass a positive number of formulas such as chunk_size=10000")
+    c.check_dtype(kw["dtype"])
+    c.check_device(kw["device"])
+    c.check_optional_int("threads", threads, 1, "pass a positive number of CPU threads, or None for torch's setting")
+    c.check_bool("progress", kw["progress"])
+    x = c.prepare_trajectories(trajectories, len(names), kw["max_states"])
+    return x, dict(kw, names=names, operators=[OPERATORS[i] for i in codes])
+
+
+def _discover(x, *, names, max_depth, operators, seed, orders, steps, lr, n_reference, n_fingerprint, size_penalty,
+              score_floor, max_states, memory_budget, chunk_size, dtype, device, progress) -> DiscoveryResult:
+    """The search on checked arguments (see :func:`discover_conserved`); ``x`` is already subsampled."""
     t0 = time.perf_counter()
-    names = tuple(names)
-    x = _as_trajectories(trajectories, len(names))
-    codes = _resolve_ops(operators)
-    if not isinstance(max_depth, int) or max_depth < 1:
-        raise ValueError(f"max_depth must be an integer >= 1, got {max_depth!r}")
-    if not orders > 0:
-        raise ValueError(f"orders must be > 0, got {orders}")
-    if max_states is not None and x.shape[1] > max_states:
-        idx = torch.linspace(0, x.shape[1] - 1, int(max_states)).round().long()
-        x = x[:, idx]
     N, T, D = x.shape
     gen = torch.Generator().manual_seed(int(seed))
     lo, hi = _box(x)
     reference = _uniform_states(n_reference, lo, hi, gen)  # (R, D)
     fp_states = _uniform_states(n_fingerprint, lo, hi, gen)  # (K, D)
     lib = enumerate_formulas(
-        names=names, max_depth=max_depth, operators=[OPERATORS[c] for c in codes], states=fp_states,
+        names=names, max_depth=max_depth, operators=operators, states=fp_states,
         seed=seed, memory_budget=memory_budget, n_fit_states=N * T + n_reference, chunk_size=chunk_size,
         progress=progress,
     )

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from .grammar import Formula, OPERATORS, SearchTooLarge, _OPS, _VAR, _resolve_ops
+from . import checks
 
 __all__ = ['FormulaLibrary', 'enumerate_formulas']
 
@@ -111,6 +112,23 @@ def _fit_bytes(n_formulas: int, max_depth: int, n_states: int, chunk_size: int, 
     return min(n_formulas, chunk_size) * nodes * n_states * itemsize * 4  # values + autograd + Adam
 
 
+def _checked_enumerate_args(names, max_depth, operators, states, n_fingerprint, seed, memory_budget,
+                            n_fit_states, chunk_size, progress) -> Tuple[Tuple[str, ...], List[int], Optional[Tensor]]:
+    """The arguments of :func:`enumerate_formulas`, checked: ``(names, operator codes, states or None)``."""
+    names = checks.check_names(names)
+    checks.check_int("max_depth", max_depth, 0, "pass a depth such as max_depth=2 (variables have depth 0)")
+    codes = _resolve_ops(checks.check_operators(operators))
+    checks.check_int("n_fingerprint", n_fingerprint, checks.MIN_FINGERPRINT,
+                     "pass n_fingerprint >= 3 (two values always match up to a*f + b; the default is 32)")
+    checks.check_seed(seed)
+    checks.check_real("memory_budget", memory_budget, low=0.0, allow_inf=True,
+                      fix="pass a positive number of bytes such as memory_budget=4e9")
+    checks.check_int("n_fit_states", n_fit_states, 0, "pass the number of states of the later fit, or 0")
+    checks.check_int("chunk_size", chunk_size, 1, "pass a positive number of formulas such as chunk_size=10000")
+    checks.check_bool("progress", progress)
+    return names, codes, None if states is None else checks.check_states(states, len(names))
+
+
 def enumerate_formulas(
     *,
     names: Sequence[str] = ("q", "p"),
@@ -131,10 +149,12 @@ def enumerate_formulas(
         max_depth: maximum tree depth (variables have depth 0).
         operators: subset of :data:`OPERATORS` (aliases ``add, sub, mul, div, sq``); all by default.
         states: fingerprint states ``(K, D)``; by default ``n_fingerprint`` uniform states in ``[-2, 2]^D``.
+        seed: seeds the default fingerprint states and the random constants of the second fingerprint.
         memory_budget: bytes. Before each depth is allocated, the candidate count
             (exact, from the previous depths) times the bytes per candidate, plus
             the working set of the constant fit, is checked against it.
         n_fit_states, chunk_size: size of the later constant fit, for that estimate.
+        progress: print one line per depth.
 
     Returns:
         A :class:`FormulaLibrary`; ``counts[d]`` holds, for depth ``d``: ``candidates``
@@ -142,24 +162,18 @@ def enumerate_formulas(
         ``degenerate`` (constant or non-finite on the fingerprint states), ``total`` (kept up to ``d``).
 
     Raises:
-        ValueError: unknown operator, bad depth or names.
+        ValueError: any argument out of its range (checked before any work, see :mod:`.checks`):
+            names, depth, operators, fingerprint states (shape, fewer than 3, non-finite), sizes.
         SearchTooLarge: the next depth would exceed ``memory_budget``.
     """
     t0 = time.perf_counter()
-    names = tuple(names)
-    if not names or len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
-        raise ValueError(f"names must be distinct non-empty strings, got {names!r}")
-    if not isinstance(max_depth, int) or max_depth < 0:
-        raise ValueError(f"max_depth must be an integer >= 0, got {max_depth!r}")
-    codes = _resolve_ops(operators)
+    names, codes, states = _checked_enumerate_args(names, max_depth, operators, states, n_fingerprint, seed,
+                                                   memory_budget, n_fit_states, chunk_size, progress)
     D = len(names)
     gen = torch.Generator().manual_seed(int(seed))
     if states is None:
         states = _uniform_states(n_fingerprint, torch.full((D,), -2.0, dtype=torch.float64),
                                  torch.full((D,), 2.0, dtype=torch.float64), gen)
-    states = states.double()
-    if states.ndim != 2 or states.shape[1] != D:
-        raise ValueError(f"fingerprint states must have shape (K, {D}); got {tuple(states.shape)}")
     K = states.shape[0]
     w_sign = torch.randn(K, generator=gen, dtype=torch.float64)
     w_hash = np.random.default_rng(seed).integers(1, 2**62, size=2 * K, dtype=np.int64) | 1

@@ -10,6 +10,7 @@ State tensors have shape ``(..., 2)`` with ``[..., 0] = q`` and ``[..., 1] = p``
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Callable, Tuple, Union
 
@@ -37,6 +38,31 @@ def _check_state(x: Tensor, name: str = "state") -> None:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim < 1 or x.shape[-1] != 2:
         raise ValueError(f"{name} must have shape (..., 2) = (q, p); got {tuple(x.shape)}")
+
+
+def _probe_hamiltonian(system: "System") -> None:
+    """Call ``H`` on a few states, as the library will, and refuse what it returns if unusable."""
+    q = torch.linspace(-0.5, 0.5, 3, dtype=torch.float64, requires_grad=True)
+    p = torch.linspace(0.3, -0.3, 3, dtype=torch.float64, requires_grad=True)
+    where = f"hamiltonian of system {system.name!r}"
+    try:
+        h = system.hamiltonian(q, p)
+    except Exception as e:
+        raise ValueError(f"{where} failed on q, p of shape (3,): {type(e).__name__}: {e} (H must take tensors q, p "
+                         f"and use torch functions, e.g. torch.cos, not math.cos)") from None
+    if not isinstance(h, Tensor):
+        raise ValueError(f"{where} returned a {type(h).__name__} for q, p of shape (3,); it must return a tensor of "
+                         f"the same shape, built with torch functions (e.g. torch.cos, not math.cos)")
+    if h.shape != q.shape:
+        raise ValueError(f"{where} returned shape {tuple(h.shape)} for q, p of shape (3,); it must be elementwise "
+                         f"(same shape as q and p: do not sum or stack)")
+    if not h.dtype.is_floating_point:
+        raise ValueError(f"{where} returned dtype {h.dtype}; it must be real floating point")
+    if not torch.isfinite(h).all():
+        raise ValueError(f"{where} is not finite at small states q, p in [-0.5, 0.5]")
+    if not h.requires_grad:
+        raise ValueError(f"{where} does not depend on q, p through torch operations (no gradient): the dynamics "
+                         f"are its derivatives, so build it from q and p with torch functions")
 
 
 @dataclass(frozen=True)
@@ -78,6 +104,12 @@ class System:
             raise ValueError(f"radius must satisfy 0 <= lo <= hi, got {self.radius}")
         if self.noise_std < 0:
             raise ValueError(f"noise_std must be >= 0, got {self.noise_std}")
+        for name in ("damping", "noise_std"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
+        if isinstance(self.n_points, bool) or not isinstance(self.n_points, int):
+            raise ValueError(f"n_points must be an integer, got {self.n_points!r}")
+        _probe_hamiltonian(self)
 
     @property
     def dt(self) -> float:

@@ -5,7 +5,8 @@ tensor broadcasting over ``(clip, time, y, x)``; the only Python loops run over
 chunks of clips and over time steps of the pendulum's integrator (never over
 pixels). The generator's arguments travel with the data (``VideoData.meta``),
 and :func:`load_or_render` caches clips on disk as ``uint8`` with those
-arguments, rebuilding the cache when they differ (written atomically).
+arguments and a SHA-256 checksum of the arrays, rebuilding the cache when the
+arguments differ or the arrays no longer match the checksum (written atomically).
 
 Physics of the ramp (Physics 101's "ramp" scenario, synthetic): a block on an
 incline of angle ``θ`` with kinetic friction ``μ`` accelerates at
@@ -14,13 +15,16 @@ decelerates at ``μ g`` until it stops.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import tempfile
+import warnings
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -119,7 +123,8 @@ class VideoData:
         split: ``"train"`` or ``"test"`` for each clip, as a bool tensor ``is_test`` of shape ``(N,)``.
         object_id: identity of the object in each clip, shape ``(N,)`` (``-1`` when not meaningful).
         actions: per-frame actions ``(N, T, A)`` (float32) or ``None``.
-        meta: the generator's arguments (name, config, version).
+        meta: the generator's arguments (name, config, version); for loaded real data, also
+            ``skipped``: the clips left out (see :attr:`skipped`).
     """
 
     frames: Tensor
@@ -139,6 +144,11 @@ class VideoData:
 
     def __len__(self) -> int:
         return self.frames.shape[0]
+
+    @property
+    def skipped(self) -> List[Dict[str, str]]:
+        """Clips a loader left out, as ``{"path", "reason"}`` dicts (``meta["skipped"]``; empty if none)."""
+        return list(self.meta.get("skipped", []))
 
     def split(self, which: str) -> "VideoData":
         """The ``"train"`` or ``"test"`` clips."""
@@ -436,15 +446,18 @@ def load_or_render(cfg, *, cache_dir=None, device=None, verbose: bool = False) -
     """Load clips from the on-disk cache, or render (and cache) them.
 
     The cache file is named by dataset, size and seed; inside, it stores the
-    generator's arguments, and any difference (another clip count, another
-    version of the renderer, ...) or an unreadable file makes it stale: it is
-    rendered again and replaced atomically (write to a temporary file, then
+    generator's arguments and a checksum of the arrays. Any difference in the
+    arguments (another clip count, another version of the renderer, ...) makes
+    it stale; an unreadable file, or arrays that no longer match the checksum
+    (altered on disk), make it damaged (one warning line says so). Either way it
+    is rendered again and replaced atomically (write to a temporary file, then
     ``os.replace``), so an interrupted write never leaves a half file.
 
     Args:
         cfg: a :class:`RampConfig` or :class:`PendulumVideoConfig`.
         cache_dir: folder for the cache; ``None`` uses :func:`default_cache_dir`;
             ``False`` disables caching.
+        verbose: print why a stale cache is rendered again.
     """
     render = {RampConfig: render_ramp, PendulumVideoConfig: render_pendulum}.get(type(cfg))
     if render is None:
@@ -456,25 +469,78 @@ def load_or_render(cfg, *, cache_dir=None, device=None, verbose: bool = False) -
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = folder / f"{name}_{cfg.size}px_seed{cfg.seed}.npz"
     if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-                if meta == want:
-                    acts = torch.from_numpy(z["actions"]) if "actions" in z.files else None
-                    return VideoData(torch.from_numpy(z["frames"]), torch.from_numpy(z["is_test"]),
-                                     torch.from_numpy(z["object_id"]), acts, meta)
-            if verbose:
-                print(f"cache {path} is stale (made with other arguments); rendering again")
-        except Exception as e:  # unreadable / truncated file: rebuild
-            if verbose:
-                print(f"cache {path} unreadable ({e}); rendering again")
+        cached = _read_cache(path, want, verbose)
+        if cached is not None:
+            return cached
     data = render(cfg, device=device)
-    folder.mkdir(parents=True, exist_ok=True)
+    _write_cache(path, _cache_arrays(data, want))
+    return data
+
+
+def _checksum(arrays: Dict[str, np.ndarray]) -> str:
+    """SHA-256 over every array but ``meta`` and ``checksum``: name, dtype, shape and bytes, in name order."""
+    h = hashlib.sha256()
+    for key in sorted(k for k in arrays if k not in ("meta", "checksum")):
+        a = np.ascontiguousarray(arrays[key])
+        h.update(f"{key}:{a.dtype.str}:{a.shape};".encode())
+        h.update(a.reshape(-1).view(np.uint8).data)
+    return h.hexdigest()
+
+
+def _cache_arrays(data: VideoData, want: Dict[str, Any]) -> Dict[str, np.ndarray]:
+    """What the cache file holds: the arrays, the arguments (``meta``) and the arrays' ``checksum``."""
     arrays = {"frames": data.frames.numpy(), "is_test": data.is_test.numpy(),
               "object_id": data.object_id.numpy(), "meta": np.array(json.dumps(want))}
     if data.actions is not None:
         arrays["actions"] = data.actions.numpy()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=path.name, suffix=".tmp")
+    arrays["checksum"] = np.array(_checksum(arrays))
+    return arrays
+
+
+def _read_cache(path: Path, want: Dict[str, Any], verbose: bool) -> Optional[VideoData]:
+    """The cached clips, or ``None`` when the file is stale (printed if ``verbose``) or damaged (warned)."""
+    try:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:  # fh: closed even when np.load fails
+            meta = json.loads(str(z["meta"]))
+            if meta != want:
+                if verbose:
+                    print(f"cache {path} is stale (made with other arguments); rendering again")
+                return None
+            arrays = {k: z[k] for k in z.files}
+    except Exception as e:  # unreadable / truncated file
+        warnings.warn(f"video cache {path} is unreadable ({_unreadable_reason(path, e)}); rendering it again",
+                      stacklevel=3)
+        return None
+    problem = _checksum_problem(arrays)
+    if problem:
+        warnings.warn(f"video cache {path} {problem}; rendering it again", stacklevel=3)
+        return None
+    acts = torch.from_numpy(arrays["actions"]) if "actions" in arrays else None
+    return VideoData(torch.from_numpy(arrays["frames"]), torch.from_numpy(arrays["is_test"]),
+                     torch.from_numpy(arrays["object_id"]), acts, meta)
+
+
+def _checksum_problem(arrays: Dict[str, np.ndarray]) -> Optional[str]:
+    """Why ``arrays`` fail their stored checksum (as a phrase), or ``None`` when they match."""
+    if "checksum" not in arrays:
+        return "has no checksum (written by an older noether-lite)"
+    if str(arrays["checksum"]) != _checksum(arrays):
+        return "does not match its checksum (its arrays were altered on disk)"
+    return None
+
+
+def _unreadable_reason(path: Path, error: Exception, limit: int = 120) -> str:
+    """Why ``np.load`` failed on ``path``, on one line (a file that is no zip archive says so)."""
+    if not zipfile.is_zipfile(path):
+        return "not an .npz archive: truncated or overwritten"
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _write_cache(path: Path, arrays: Dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` atomically (a temporary file in the same folder, then ``os.replace``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **arrays)
@@ -482,4 +548,3 @@ def load_or_render(cfg, *, cache_dir=None, device=None, verbose: bool = False) -
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return data

@@ -78,6 +78,14 @@ class SVGConfig:
             raise ValueError(f"image_size must be a power of two >= 16, got {s}")
         if self.n_past < 2:
             raise ValueError("n_past must be >= 2 (the Noether loss sees pairs of frames)")
+        for name, low in (("channels", 1), ("width", 1), ("g_dim", 1), ("z_dim", 1), ("rnn_size", 1),
+                          ("predictor_layers", 1), ("prior_layers", 1), ("posterior_layers", 1), ("action_dim", 0),
+                          ("emb_width", 1), ("emb_dim", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+        if not (isinstance(self.beta, (int, float)) and math.isfinite(self.beta) and self.beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0, got {self.beta!r}")
 
 
 def svg_config(size: str = "quick", image_size: int = 32, **kw) -> SVGConfig:

@@ -15,6 +15,7 @@ the fp32 path the tests compare against.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
@@ -69,8 +70,16 @@ class VideoTrainConfig:
     def __post_init__(self) -> None:
         if self.amp not in ("auto", "bf16", "none"):
             raise ValueError(f"amp must be 'auto', 'bf16' or 'none', got {self.amp!r}")
-        if self.steps < 0 or self.batch_size < 1 or self.inner_steps < 0:
-            raise ValueError(f"bad VideoTrainConfig: {self}")
+        for name, low in (("steps", 0), ("batch_size", 1), ("inner_steps", 0), ("log_every", 1), ("ckpt_every", 0),
+                          ("seed", 0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+        if self.train_future is not None and (isinstance(self.train_future, bool) or not isinstance(self.train_future, int)
+                                              or self.train_future < 1):
+            raise ValueError(f"train_future must be an integer >= 1 or None, got {self.train_future!r}")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
 
 
 def autocast(device: torch.device, amp: str):

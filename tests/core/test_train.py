@@ -35,8 +35,15 @@ def test_interrupt_and_resume_is_bit_for_bit(tmp_path):
     assert ck.exists()
     assert torch.load(ck, weights_only=False)["step"] == 5
 
-    net3, tr3 = _setup(seed=123)  # different init: everything must come from the checkpoint
-    nl.experiments.meta_train(net3, tr3, steps=12, batch_size=3, seed=5, progress=False, checkpoint=ck)
+    other, tr_other = _setup(seed=123)  # another starting model is another run: refused, naming why
+    with pytest.raises(ValueError, match="started from other weights"):
+        nl.experiments.meta_train(other, tr_other, steps=12, batch_size=3, seed=5, progress=False, checkpoint=ck)
+
+    net3, tr3 = _setup()
+    ran = []
+    nl.experiments.meta_train(net3, tr3, steps=12, batch_size=3, seed=5, progress=False, checkpoint=ck,
+                              on_step=ran.append)
+    assert ran == list(range(6, 13))  # it continued after step 5
     resumed = _state(net3)
     for k in reference:
         assert torch.equal(reference[k], resumed[k]), k
@@ -47,8 +54,10 @@ def test_checkpoint_from_another_configuration_is_refused(tmp_path):
     tr, _ = nl.make_dataset("spring", n_traj=4, seed=0)
     ck = tmp_path / "c.pt"
     nl.experiments.pretrain(model, tr, steps=3, progress=False, checkpoint=ck)
-    with pytest.raises(ValueError, match="another configuration"):
+    with pytest.raises(ValueError, match=r"(?s)another run.*config.lr: saved 0.001, now 0.5.*delete it"):
         nl.experiments.pretrain(model, tr, steps=3, lr=0.5, progress=False, checkpoint=ck)
+    with pytest.raises(ValueError, match=r"seed: saved 0, now 1"):
+        nl.experiments.pretrain(model, tr, steps=3, seed=1, progress=False, checkpoint=ck)
 
 
 def test_missing_checkpoint_folder_is_a_clear_error(tmp_path):

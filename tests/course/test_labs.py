@@ -123,3 +123,27 @@ def test_cli_parser(book, capsys):
     assert "01_tiny" in capsys.readouterr().out
     assert labs.main(["run", "nope", "--book-dir", str(book)]) == 2
     assert "valid chapters: 01_tiny, 02_other" in capsys.readouterr().err
+
+
+def test_a_second_lab_run_on_the_same_folder_is_refused_and_a_dead_ones_lock_is_taken_over(book, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".lab.lock").write_text(str(os.getpid()))  # a live run holds the folder
+    with pytest.raises(labs.LabError, match=r"another lab run \(pid \d+\) is writing to"):
+        labs.run_lab("01", book_dir=book, out=out, progress=False, record_time=False)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (out / ".lab.lock").write_text(dead.stdout.strip())  # its run died: the lock is stale
+    res = labs.run_lab("01", book_dir=book, out=out, progress=False, record_time=False)
+    assert res["status"] == "ok" and not (out / ".lab.lock").exists()
+    assert res["metrics"]["seed"] == 0  # nothing lost
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_running(book, tmp_path):
+    f = tmp_path / "a_file"
+    f.write_text("x")
+    with pytest.raises(ValueError, match="cannot be created"):
+        labs.run_lab("01", book_dir=book, out=f / "sub", progress=False, record_time=False)

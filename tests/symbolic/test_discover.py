@@ -39,6 +39,7 @@ def test_energy_survives_and_nonconserved_is_rejected(pendulum_clean):
 def test_errors():
     x = torch.zeros(4, 10, 2)
     x[..., 0] = torch.linspace(0, 1, 10)
+    x[..., 1] = torch.arange(4.0)[:, None]  # one p per trajectory: identical copies are refused
     with pytest.raises(ValueError, match="valid operators: " + r"\+, -, \*, /, sin, cos, square"):
         discover_conserved(x, operators=["+", "exp"])
     with pytest.raises(SearchTooLarge, match="GB"):

@@ -145,7 +145,7 @@ def test_the_video_learner_has_the_state_learners_tailoring_knobs():
 
     m = tiny()
     assert isinstance(m, TailoredLearner) and isinstance(m.inner_lr_module, InnerLR)
-    assert m.inner_lr().shape == (1,) and float(m.inner_lr()[0]) == pytest.approx(0.5)
+    assert m.inner_lr().shape == (1,) and float(m.inner_lr()[0].detach()) == pytest.approx(0.5)
     fixed = NoetherVideo(svg_config("tiny", 16), tailor=replace(VIDEO_TAILOR, learn_inner_lr=False, inner_lr=0.2))
     assert fixed.inner_lr_module is None and fixed.inner_lr() == 0.2
     with pytest.raises(ValueError, match="CNGrad"):

@@ -6,7 +6,7 @@ from typing import Callable, Dict, Mapping
 import torch
 from torch import Tensor
 
-from ._core import _Wrong, _as_tensor, _close, _const_ratio, _exercise, _fmt, _shape
+from ._core import _Wrong, _as_tensor, _call, _close, _copy, _const_ratio, _exercise, _fmt, _grads, _sandboxed, _shape
 
 __all__ = ['noether_loss', 'tailor_step']
 
@@ -32,9 +32,9 @@ def noether_loss(fn: Callable) -> str:
     b, t = 4, 6
     traj = torch.randn(b, t + 1, 2)
     for form in ("start", "consecutive"):
-        got = _as_tensor(fn(g, traj, form), f"the loss (form={form!r})")
         ref = _ref_noether(g, traj, form)
         other = _ref_noether(g, traj, "consecutive" if form == "start" else "start")
+        got = _as_tensor(_call(fn, g, traj, form), f"the loss (form={form!r})")
         if got.ndim == 0:
             if _close(got, ref.sum()):
                 raise _Wrong(f"form={form!r}: you summed over the batch; return one loss per example, shape ({b},)")
@@ -103,11 +103,15 @@ def tailor_step(fn: Callable) -> str:
     """``tailor_step(inner_loss, params, x0, *, inner_lr)``: one step per example, ``θ'_i = θ − λ ∇_θ L(θ; x_i)``."""
     params, g, x0, inner_loss = _toy_predictor()
     lr, b = 0.5, x0.shape[0]
-    got = fn(inner_loss, params, x0, inner_lr=lr)
+    ref = _ref_tailor(inner_loss, params, x0, lr)
+    phi = list(g.parameters())
+    ref_outer = sum((ref[n] ** 2).sum() for n in params)
+    ref_grads = torch.autograd.grad(ref_outer, phi + list(params.values()), allow_unused=True)
+    theta = _copy(params)  # the learner's own θ: the meta-gradient is taken with respect to these leaves
+    got = _sandboxed(fn, inner_loss, dict(theta), _copy(x0), inner_lr=lr)
     if not isinstance(got, Mapping) or set(got) != set(params):
         raise _Wrong(f"return a dict with the same names as params ({sorted(params)}), got {type(got).__name__}"
                      + (f" with keys {sorted(got)}" if isinstance(got, Mapping) else ""))
-    ref = _ref_tailor(inner_loss, params, x0, lr)
     for n in params:
         _as_tensor(got[n], f"tailored {n!r}")
         if tuple(got[n].shape) == tuple(params[n].shape):
@@ -133,14 +137,11 @@ def tailor_step(fn: Callable) -> str:
         raise _Wrong("wrong values; expected θ'_i = θ − λ ∇_θ L(θ; x_i) for each example i")
     # the meta-gradient: φ (the embedding) must reach the tailored parameters (second order)
     outer = sum((got[n] ** 2).sum() for n in params)
-    phi = list(g.parameters())
-    grads = torch.autograd.grad(outer, phi + list(params.values()), allow_unused=True)
+    grads = _grads(outer, phi + [theta[n] for n in params])
     gphi, gtheta = grads[: len(phi)], grads[len(phi):]
     if all(gr is None or gr.abs().max() == 0 for gr in gphi):
         raise _Wrong("the values are right but no gradient reaches g_φ through θ': you detached the inner gradient "
                      "(no .detach(), keep torch.func.grad's graph / create_graph=True), so g_φ could never be meta-learned")
-    ref_outer = sum((ref[n] ** 2).sum() for n in params)
-    ref_grads = torch.autograd.grad(ref_outer, phi + list(params.values()), allow_unused=True)
     if not all(a is not None and _close(a, c, 1e-6) for a, c in zip(grads, ref_grads)):
         raise _Wrong("the values are right but the meta-gradient is not: keep the whole step differentiable in θ and φ")
     return "per-example step, right sign and size, and φ gets its second-order meta-gradient"

@@ -5,7 +5,7 @@ from typing import Callable
 
 import torch
 
-from ._core import _Wrong, _as_tensor, _close, _exercise, _shape
+from ._core import _Wrong, _as_tensor, _call, _close, _exercise, _shape
 
 __all__ = ['euler_rollout', 'rollout_rmse']
 
@@ -17,11 +17,11 @@ def euler_rollout(fn: Callable) -> str:
     f = lambda x: x @ w.T + 0.1 * torch.sin(x)
     x0 = torch.randn(4, 2)
     n, dt = 7, 0.1
-    got = _as_tensor(fn(f, x0, n_steps=n, dt=dt), "the rollout")
     xs = [x0]
     for _ in range(n):
         xs.append(xs[-1] + dt * f(xs[-1]))
     ref = torch.stack(xs, 1)
+    got = _as_tensor(_call(fn, f, x0, n_steps=n, dt=dt), "the rollout")
     if tuple(got.shape) == (4, n, 2):
         raise _Wrong(f"the rollout has {n} states; it should start with x0 and have T+1 = {n + 1}: shape (B, T+1, D)")
     if tuple(got.shape) == (n + 1, 4, 2):
@@ -45,9 +45,9 @@ def rollout_rmse(fn: Callable) -> str:
     """``rollout_rmse(pred, target)``: ``sqrt(mean((pred − target)²))`` over all trajectories, steps and dims; a scalar."""
     pred = torch.randn(5, 9, 2)
     target = pred + torch.randn(5, 9, 2) * torch.linspace(0.1, 2.0, 5).view(5, 1, 1)
-    got = _as_tensor(fn(pred, target), "the RMSE")
     err = (pred - target) ** 2
     ref = err.mean().sqrt()
+    got = _as_tensor(_call(fn, pred, target), "the RMSE")
     if got.ndim != 0:
         if _close(got.flatten(), err.mean(dim=(1, 2)).sqrt()):
             raise _Wrong("you returned one RMSE per trajectory; return a single number over the whole test set")

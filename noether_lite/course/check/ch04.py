@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from ._core import _Wrong, _as_tensor, _close, _const_ratio, _exercise, _fmt, _shape
+from ._core import _Wrong, _as_tensor, _call, _close, _const_ratio, _exercise, _fmt, _grads
 
 __all__ = ['cond_norm', 'cn_tailor_step']
 
@@ -25,14 +25,14 @@ def cond_norm(fn: Callable) -> str:
     for shape in ((4, 6), (3, 5, 4, 4)):
         h = torch.randn(*shape) * 3 + 1
         gamma, beta = torch.rand(shape[0], shape[1]) + 0.5, torch.randn(shape[0], shape[1])
-        got = _as_tensor(fn(h, gamma, beta), "the output")
-        _shape(got, h.shape, f"the output for h of shape {shape}")
         ref = _ref_cond_norm(h, gamma, beta)
+        got = _as_tensor(_call(fn, h, gamma, beta), f"the output for h of shape {shape}", h.shape)
         if _close(got, ref, 1e-4):
             continue
         h2 = h.clone()
         h2[1:] = h2[1:] * 5 + 7
-        if not _close(fn(h2, gamma, beta)[0], got[0], 1e-5):
+        got2 = _as_tensor(_call(fn, h2, gamma, beta), f"the output for h of shape {shape}", h.shape)
+        if not _close(got2[0], got[0], 1e-5):
             raise _Wrong("example 0's output changed when only the other examples changed: your statistics mix examples "
                          "(like BatchNorm). Normalise each example on its own (LayerNorm / GroupNorm(1, C)), or CNGrad's "
                          "one-backward trick breaks")
@@ -81,16 +81,15 @@ def cn_tailor_step(fn: Callable) -> str:
     """``cn_tailor_step(inner_loss, gamma, beta, *, inner_lr)``: CNGrad, one backward of the batch-*summed* loss."""
     inner_loss, gamma, beta, g = _cn_problem()
     lr = 0.3
-    got = fn(inner_loss, gamma, beta, inner_lr=lr)
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise _Wrong("return the pair (tailored gamma, tailored beta)")
-    g1, b1 = (_as_tensor(t, n) for t, n in zip(got, ("tailored gamma", "tailored beta")))
-    _shape(g1, gamma.shape, "tailored gamma")
-    _shape(b1, beta.shape, "tailored beta")
-    rows = [torch.autograd.grad(inner_loss(gamma, beta)[i], (gamma, beta), create_graph=True) for i in range(gamma.shape[0])]
+    rows = [torch.autograd.grad(inner_loss(gamma, beta)[i], (gamma, beta)) for i in range(gamma.shape[0])]
     gg = torch.stack([r[0][i] for i, r in enumerate(rows)])  # each example's own gradient
     gb = torch.stack([r[1][i] for i, r in enumerate(rows)])
     ref_g, ref_b = gamma - lr * gg, beta - lr * gb
+    got = _call(fn, inner_loss, gamma, beta, inner_lr=lr)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise _Wrong("return the pair (tailored gamma, tailored beta)")
+    g1 = _as_tensor(got[0], "tailored gamma", gamma.shape)
+    b1 = _as_tensor(got[1], "tailored beta", beta.shape)
     if not (_close(g1, ref_g, 1e-6) and _close(b1, ref_b, 1e-6)):
         step = torch.cat([(g1 - gamma).detach().flatten(), (b1 - beta).detach().flatten()])
         ref_step = torch.cat([(ref_g - gamma).detach().flatten(), (ref_b - beta).detach().flatten()])
@@ -106,7 +105,7 @@ def cn_tailor_step(fn: Callable) -> str:
             raise _Wrong(f"the step has the right direction but {_fmt(r)} × the size: use λ = inner_lr")
         raise _Wrong("wrong values; expected γ' = γ − λ ∂(Σ_i L_i)/∂γ and the same for β")
     outer = (g1**2).sum() + (b1**2).sum()
-    gphi = torch.autograd.grad(outer, list(g.parameters()), allow_unused=True)
+    gphi = _grads(outer, list(g.parameters()))
     if all(t is None or t.abs().max() == 0 for t in gphi):
         raise _Wrong("the values are right but no gradient reaches g_φ: build the inner gradient with create_graph=True "
                      "(and do not detach it), or g_φ can never be meta-learned")

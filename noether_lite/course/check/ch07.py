@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from ._core import _Wrong, _as_tensor, _close, _exercise, _shape
+from ._core import _Wrong, _as_tensor, _call, _close, _exercise, _shape
 
 __all__ = ['controlled_vector_field', 'injected_power']
 
@@ -21,9 +21,8 @@ def controlled_vector_field(fn: Callable) -> str:
     """``controlled_vector_field(x, u, c=3.0)``: ``(2p, −c sin q + u)`` for ``H = c(1 − cos q) + p²`` and torque ``u``."""
     x, u = torch.randn(6, 2), torch.randn(6)
     for c in (3.0, 2.0):
-        got = _as_tensor(fn(x, u, c), "the vector field")
-        _shape(got, x.shape, "the vector field")
         ref = _ref_controlled(x, u, c)
+        got = _as_tensor(_call(fn, x, u, c), "the vector field", x.shape)
         if _close(got, ref):
             continue
         free = _ref_controlled(x, torch.zeros_like(u), c)
@@ -47,8 +46,8 @@ def controlled_vector_field(fn: Callable) -> str:
 def injected_power(fn: Callable) -> str:
     """``injected_power(x, u)``: ``dH/dt`` under the controlled dynamics, ``u ∂H/∂p = 2 p u``, shape ``(B,)``."""
     x, u = torch.randn(7, 2), torch.randn(7)
-    got = _as_tensor(fn(x, u), "the power")
     ref = 2 * x[..., 1] * u
+    got = _as_tensor(_call(fn, x, u), "the power")
     if got.ndim == 0:
         raise _Wrong("you returned one number; expected one power per state, shape (B,)")
     _shape(got, ref.shape, "the power")
