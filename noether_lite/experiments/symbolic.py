@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, Dict, Optional
 
 import torch
@@ -86,13 +87,16 @@ def run_symbolic(
         "enumerated": res.n_enumerated, "survivors": res.n_survivors, "diverged": res.n_diverged,
         "counts": res.counts, "formulas_per_second": res.formulas_per_second, "search_seconds": res.seconds,
         "top": [dict(formula=str(f), score=f.score, ratio=f.ratio) for f in res.formulas[:10]],
-        "rmse": {},
+        "rmse": {}, "warnings": [],
     }
     if progress:
         print(res.summary())
     if tailor and res.formulas:
         dev = auto_device(device)
         cfg = PhysicsConfig.for_mode(sys_.name, quick=quick, seed=seed, **(physics or {}))
+        if cfg.pretrain_steps == 0:
+            out["warnings"].append("pretrain_steps=0: the MLP was never trained; every RMSE is an untrained model's")
+            warnings.warn(out["warnings"][-1], RuntimeWarning, stacklevel=2)
         grid = cfg.lr_grid[::2] if quick else cfg.lr_grid
         seed_everything(seed)
         tr, te = train.to(dev), test.to(dev)
