@@ -9,7 +9,7 @@ place that names the GitHub repository. This script derives from them:
     [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ORG/REPO/blob/BRANCH/book/CHAPTER.ipynb)
 
 * each chapter's setup cell (the code cell tagged ``colab-setup``), which
-  installs ``noether-lite[book]`` from the repository only inside Colab, and everywhere pins
+  installs ``noether-lite`` (no extras) from the repository only inside Colab, and everywhere pins
   the CPU arithmetic (:mod:`noether_lite.numerics`) before the chapter imports torch;
 
 and it checks that no other repository URL of this project (a Colab link, a
@@ -37,17 +37,18 @@ ROOT = Path(__file__).resolve().parents[1]
 BADGE_IMG = "https://colab.research.google.com/assets/colab-badge.svg"
 SETUP_TAG = "colab-setup"
 SETUP_TEMPLATE = '''\
-# Setup, written by ci/badges.py from _config.yml. In Colab: install noether-lite from the
-# repository (torch and ipywidgets are left as Colab has them). Everywhere: pin the CPU
-# arithmetic (thread count, kernels), so a CPU run gives the book's numbers on any x86 machine.
+# Setup, written by ci/badges.py from _config.yml. In Colab: install noether-lite alone
+# (torch, sympy and ipywidgets stay as Colab has them). Everywhere: pin the CPU arithmetic
+# (thread count, kernels), so a CPU run gives the book's numbers on any x86 machine.
 import os
 import subprocess
 import sys
 
 os.environ.setdefault("MKL_CBWR", "AVX2")  # MKL and ATen read these once, when torch starts
 os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+PACKAGE = "{requirement}"
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{requirement}"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
 
 from noether_lite.numerics import reproducible_cpu
 
@@ -98,7 +99,7 @@ def badge_line(nb_path: Path) -> str:
 
 def setup_source() -> str:
     url, _, _, branch = repository()
-    return SETUP_TEMPLATE.format(requirement=f"noether-lite[book] @ git+{url}@{branch}")
+    return SETUP_TEMPLATE.format(requirement=f"noether-lite @ git+{url}@{branch}")
 
 
 def _read(path: Path):

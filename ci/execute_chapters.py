@@ -8,7 +8,7 @@ Each chapter listed in ``book/_toc.yml`` (or given on the command line, as its
 the code that made them. Papermill's run-to-run metadata (timestamps, durations) is
 removed afterwards so a re-run changes a notebook only where its outputs change.
 Quick-mode wall times go to the one timing file, ``noether_lite/course/lab_times.json``
-(what ``noether-lite lab list`` prints).
+(what ``noether-lite lab list`` and the book's "Running it yourself" page print).
 
 The book is built with ``execute_notebooks: auto``, and myst-nb's ``auto``
 re-executes a notebook when *any* code cell has no output. So a cell that

@@ -3,6 +3,7 @@
 # and prints a timing summary per stage. Budget: <= 30 min on 2 CPU cores.
 #   1. package tests          pytest tests/
 #   2. chapters in sync       python ci/chapters.py check (each book/NN_name.md and its executed .ipynb)
+#      prose numbers          python ci/check_prose_numbers.py (no decimal number in prose the code did not print)
 #      chapters               nbval re-executes book/*.ipynb, compares "# NBVAL_CHECK_OUTPUT" cells,
 #                             under other CPU arithmetic than the one that wrote them (see below)
 #   3. exercises              bash ci/run_exercises.sh if it exists (drift check, solutions, exercises);
@@ -81,6 +82,7 @@ PY
 stage "package tests" pytest_allow_empty -q -p no:cacheprovider tests/
 
 stage "chapters in sync" python ci/chapters.py check
+stage "prose numbers" python ci/check_prose_numbers.py
 
 shopt -s nullglob
 chapters=(book/[0-9][0-9]_*.ipynb)

@@ -146,6 +146,16 @@ def _seed(text: str) -> int:
     return v
 
 
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
 def _ints(flag: str, text: Optional[str], *, minimum: int) -> Optional[List[int]]:
     if text is None:
         return None
@@ -288,7 +298,7 @@ def _lab_run(args: argparse.Namespace) -> int:
 
     try:
         res = run_lab(args.chapter, mode=args.mode, device=args.device, seed=args.seed, out=args.out,
-                      force=args.force, progress=args.progress, book_dir=args.book_dir)
+                      force=args.force, progress=args.progress, book_dir=args.book_dir, timeout=args.timeout)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -373,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None,
                      help="output folder (default: labs/<chapter>-<mode>-<device>-seed<seed>)")
     run.add_argument("--force", action="store_true", help="re-run even if the output folder holds a finished run")
+    run.add_argument("--timeout", type=_positive_int, default=1800,
+                     help="seconds a single cell may run before the lab fails (default: %(default)s)")
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
     run.add_argument("--book-dir", type=Path, default=None, help="folder of chapter notebooks (default: the checkout's)")
     run.set_defaults(func=_lab_run)

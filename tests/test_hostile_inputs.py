@@ -77,6 +77,7 @@ def _cli_cases(tmp_path):
         (["bench", "video", "--batch", "0"], "integers >= 1"),
         (["bench", "video", "--batch", "two"], "comma-separated integers"),
         (["bench", "video", "--variants", "bogus"], "choose from exact, fast"),
+        (["lab", "run", "03", "--timeout", "0"], "must be >= 1"),
     ]
 
 

@@ -245,10 +245,10 @@ def format_labs(labs: List[Lab]) -> str:
 
 
 # ----------------------------------------------------------------------------- metrics
-def record_metric(name: str, value: Any) -> Any:
-    """Record a metric of the running lab (a no-op outside a lab); returns ``value``.
+def record_metric(name: str, value: Any) -> None:
+    """Record a metric of the running lab (a no-op outside a lab).
 
-    Chapters call ``nl.labs.record_metric("test_rmse", rmse)``; under :func:`run_lab`
+    Chapters call ``record_metric("test_rmse", rmse)``; under :func:`run_lab`
     the value lands in ``metrics.json`` (the last value of a name wins). Tensors and
     numpy scalars are converted to Python numbers.
     """
@@ -256,7 +256,6 @@ def record_metric(name: str, value: Any) -> Any:
     if path:
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"name": str(name), "value": _jsonable(value)}, ensure_ascii=False) + "\n")
-    return value
 
 
 def _jsonable(v: Any) -> Any:

@@ -27,9 +27,27 @@ from ..core.outputs import check_output_folder
 from ..video.train import VideoTrainConfig, evaluate, train_video
 
 __all__ = ["VideoSetup", "video_setup", "run_video", "video_artifacts", "describe_comparison", "MODES",
-           "quick_reference", "lesson_check", "gap_summary", "CLAIMS", "full_runs"]
+           "quick_reference", "lesson_check", "gap_summary", "CLAIMS", "full_runs", "PAPER_VIDEO", "paper_video"]
 
 MODES = ("quick", "default", "full")
+
+#: The paper's video results, read off its figures (Alet et al. 2021, Fig. 4 and 5).
+PAPER_VIDEO = {
+    "ramp": {"horizon": 22, "psnr_noether": 33.4, "psnr_svg": 33.0},
+    "pendulum": {"mse_noether": 4.15e-3, "mse_svg": 4.25e-3, "ssim": 0.929},
+}
+
+
+def paper_video(dataset: str) -> str:
+    """One sentence with the paper's figures for ``dataset`` (``"ramp"`` or ``"pendulum"``)."""
+    if dataset not in PAPER_VIDEO:
+        raise ValueError(f"dataset must be one of {sorted(PAPER_VIDEO)}, got {dataset!r}")
+    p = PAPER_VIDEO[dataset]
+    if dataset == "ramp":
+        return (f"the paper (read off its plot): PSNR {p['psnr_noether']:.1f} (Noether) vs {p['psnr_svg']:.1f} (SVG) "
+                f"at horizon {p['horizon']}, a gap of {p['psnr_noether'] - p['psnr_svg']:.1f} dB")
+    return (f"the paper (read off its plot): MSE {p['mse_noether']:.3g} (Noether) vs {p['mse_svg']:.3g} (SVG), "
+            f"SSIM {p['ssim']:.3f} for both")
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,8 @@ def test_missing_book_is_a_clear_error(tmp_path):
 
 def test_record_metric_is_a_noop_outside_a_lab(monkeypatch, tmp_path):
     monkeypatch.delenv(labs.METRICS_ENV, raising=False)
-    assert labs.record_metric("x", 1.5) == 1.5
+    assert labs.record_metric("x", 1.5) is None  # nothing to show as a cell's output
+    assert not list(tmp_path.iterdir())
     f = tmp_path / "m.jsonl"
     monkeypatch.setenv(labs.METRICS_ENV, str(f))
     import torch
