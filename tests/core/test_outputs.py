@@ -1,4 +1,4 @@
-"""The command line: one parser, shared flags, --set, output files checked before any work."""
+"""Result files: checked before any work (missing folder, folder as file, read-only) and written whole."""
 import json
 import os
 

@@ -1,4 +1,4 @@
-"""Video: the experiment function end to end (tiny), the CLI's JSON, the benchmark."""
+"""The video benchmark: times and the meta/baseline ratio."""
 import json
 
 import torch

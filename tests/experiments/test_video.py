@@ -1,4 +1,4 @@
-"""Video: the experiment function end to end (tiny), the CLI's JSON, the benchmark."""
+"""run_video end to end (tiny), and the lesson checks and references of the video chapters."""
 import json
 import math
 

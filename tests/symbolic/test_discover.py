@@ -1,4 +1,4 @@
-"""Symbolic discovery: enumeration counts, dedup, batched fit vs one-at-a-time, filter, errors."""
+"""discover_conserved: the energy survives the filter, the ranking, and its errors."""
 import numpy as np
 import pytest
 import torch
@@ -10,12 +10,6 @@ from noether_lite.symbolic import (
     discover_conserved,
     enumerate_formulas,
 )
-
-
-@pytest.fixture(scope="module")
-def pendulum_clean():
-    train, _ = nl.make_dataset("pendulum", seed=0)
-    return train.x_clean
 
 
 def test_energy_survives_and_nonconserved_is_rejected(pendulum_clean):

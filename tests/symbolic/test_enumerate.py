@@ -1,4 +1,4 @@
-"""Symbolic discovery: enumeration counts, dedup, batched fit vs one-at-a-time, filter, errors."""
+"""enumerate_formulas: counts by hand, commutative deduplication, stable default counts."""
 from noether_lite.symbolic import (
     enumerate_formulas,
 )

@@ -1,18 +1,11 @@
-"""Symbolic discovery: enumeration counts, dedup, batched fit vs one-at-a-time, filter, errors."""
+"""Formulas: their values, strings, SymPy form and use as a Noether embedding."""
 import pytest
 import torch
 
-import noether_lite as nl
 from noether_lite.core.conservation import noether_loss
 from noether_lite.symbolic import (
     discover_conserved,
 )
-
-
-@pytest.fixture(scope="module")
-def pendulum_clean():
-    train, _ = nl.make_dataset("pendulum", seed=0)
-    return train.x_clean
 
 
 def test_formula_outputs(pendulum_clean):

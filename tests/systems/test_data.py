@@ -1,3 +1,4 @@
+"""make_dataset: seeded, split, sized by the protocol, recorded, and checked at the boundary."""
 import pytest
 import torch
 

@@ -1,3 +1,4 @@
+"""Systems: vector fields from H, friction, user systems through the registry, bad inputs."""
 import pytest
 import torch
 

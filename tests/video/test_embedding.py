@@ -1,4 +1,4 @@
-"""Video prediction: CNGrad on SVG, gradients, bf16 vs fp32, training resume, metrics."""
+"""The frame-pair embedding and the video Noether loss (the consecutive form on pairs)."""
 import pytest
 import torch
 

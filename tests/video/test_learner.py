@@ -1,4 +1,4 @@
-"""Video prediction: CNGrad on SVG, gradients, bf16 vs fp32, training resume, metrics."""
+"""NoetherVideo: CNGrad per clip, the guard, exact meta-gradients, bf16 against fp32."""
 import math
 
 import pytest

@@ -1,4 +1,4 @@
-"""Video prediction: CNGrad on SVG, gradients, bf16 vs fp32, training resume, metrics."""
+"""Video metrics: SSIM against closed forms and scikit-image, PSNR per horizon."""
 import pytest
 import torch
 

@@ -1,4 +1,4 @@
-"""Video data: the renderers, the on-disk cache, the Physics 101 loader."""
+"""The Physics 101 loader: clips by index, clear errors for missing, short or damaged files."""
 import re
 import warnings
 

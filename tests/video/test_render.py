@@ -1,4 +1,4 @@
-"""Video data: the renderers, the on-disk cache, the Physics 101 loader."""
+"""Synthetic videos: seeded renderers, chunked rendering, the incline law, the checksummed cache."""
 import json
 import warnings
 

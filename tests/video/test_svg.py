@@ -1,4 +1,4 @@
-"""Video prediction: CNGrad on SVG, gradients, bf16 vs fp32, training resume, metrics."""
+"""SVG: the fused conv block against its reference, and the action-conditioned variant."""
 import pytest
 import torch
 

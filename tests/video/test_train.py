@@ -1,4 +1,4 @@
-"""Video prediction: CNGrad on SVG, gradients, bf16 vs fp32, training resume, metrics."""
+"""Video training on fit: gradients of the step, exact resume, clip checks, evaluation per horizon."""
 import pytest
 import torch
 

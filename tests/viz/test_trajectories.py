@@ -1,4 +1,4 @@
-"""Plot helpers and widgets: they draw what they are given and survive parameter changes."""
+"""Plot helpers: phase portraits, energy drift, rollouts, curves and the gap plot draw what they are given."""
 import matplotlib
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

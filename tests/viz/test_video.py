@@ -1,4 +1,4 @@
-"""Video prediction: CNGrad on SVG, gradients, bf16 vs fp32, training resume, metrics."""
+"""Video tables and sentences: seed tables, bench tables, horizon tables, bench descriptions."""
 import pytest
 import torch
 

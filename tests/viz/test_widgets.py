@@ -1,4 +1,4 @@
-"""Plot helpers and widgets: they draw what they are given and survive parameter changes."""
+"""The pendulum figure and explorer: energy change reported, controls that redraw."""
 import matplotlib
 import pytest  # noqa: E402
 
