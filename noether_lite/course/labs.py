@@ -356,7 +356,11 @@ def run_lab(
         book_dir: the folder of chapter notebooks (default: :func:`find_book_dir`).
         record_time: write the run time to the measured-times table (default: only when
             running the checkout's own book).
-        timeout: per-cell timeout in seconds (default: none).
+        timeout: per-cell timeout in seconds (default: none; the CLI's ``--timeout`` is 1800).
+
+    The chapter's experiments checkpoint into ``out/checkpoints`` (``$NOETHER_CKPT_DIR``), so an
+    interrupted lab resumes them when run again; a finished lab removes them. One run per ``out``
+    at a time (a lock file).
 
     Returns:
         The contents of ``metrics.json``; ``status`` is ``"ok"`` (or ``"skipped"`` in the
@@ -456,7 +460,9 @@ def _run_lab_in(out_dir: Path, stem: str, src: Path, book: Path, *, mode: str, d
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     status, error = "ok", None
-    env = {"NOETHER_QUICK": "1" if mode == "quick" else "0", METRICS_ENV: str(raw.resolve())}
+    ckpt_dir = out_dir / "checkpoints"  # the chapter's experiments resume from here after an interruption
+    env = {"NOETHER_QUICK": "1" if mode == "quick" else "0", METRICS_ENV: str(raw.resolve()),
+           "NOETHER_CKPT_DIR": str(ckpt_dir.resolve())}
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
     pm_log = logging.getLogger("papermill")
@@ -494,6 +500,10 @@ def _run_lab_in(out_dir: Path, stem: str, src: Path, book: Path, *, mode: str, d
         "machine": _machine(kind),
     }
     raw.unlink(missing_ok=True)
+    if status == "ok":  # finished: the checkpoints have served their purpose
+        import shutil
+
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
     write_json(metrics_file, result, indent=2)
     if status != "ok":
         raise LabError(f"lab {stem} failed after {seconds:.0f} s ({error}); the partial notebook is {nb_out}")

@@ -129,6 +129,13 @@ def _check_memory(hidden: int, embedding_hidden: int, *, layers: int = 2) -> Non
                          f"choose widths near the default (200, 64)")
 
 
+def default_ckpt_dir(ckpt_dir):
+    """``ckpt_dir``, else ``$NOETHER_CKPT_DIR`` (set by ``noether-lite lab run``), else ``None``."""
+    import os
+
+    return ckpt_dir if ckpt_dir is not None else (os.environ.get("NOETHER_CKPT_DIR") or None)
+
+
 def _check_batch(batch_size: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
@@ -279,7 +286,8 @@ def run_physics(
         return_models: also return the trained models, test data and rollouts
             under ``"models"``, ``"data"`` and ``"traj"`` (not JSON-ready).
         ckpt_dir: folder for one checkpoint per training stage; an interrupted run resumes
-            exactly from them (and a checkpoint of another run is refused).
+            exactly from them (and a checkpoint of another run is refused). Default:
+            ``$NOETHER_CKPT_DIR`` if set (a lab run sets it), else no checkpoints.
 
     Returns:
         A JSON-ready dict ``{"system", "mode", "seed", "rmse": {...}, "energy_drift": {...},
@@ -292,7 +300,7 @@ def run_physics(
     if unknown:
         raise ValueError(f"unknown method(s) {sorted(unknown)}; known: {list(METHODS)}")
     dev = auto_device(device)
-    folder = check_output_folder(ckpt_dir, "ckpt_dir")
+    folder = check_output_folder(default_ckpt_dir(ckpt_dir), "ckpt_dir")
     mode = "quick" if cfg.quick else "full"
 
     def ck(stage: str):

@@ -14,7 +14,7 @@ from ..models.mlp import MLP
 from ..symbolic.discover import discover_conserved, energy_correlation
 from ..systems.data import make_dataset
 from ..systems.hamiltonians import get_system
-from .physics import PhysicsConfig, evaluate, pretrain
+from .physics import PhysicsConfig, default_ckpt_dir, evaluate, pretrain
 from .protocol import build_tailored
 
 __all__ = ["run_symbolic"]
@@ -69,7 +69,7 @@ def run_symbolic(
             torch.set_num_threads(old)
     t0 = time.perf_counter()
     sys_ = get_system(system)
-    folder = check_output_folder(ckpt_dir, "ckpt_dir")
+    folder = check_output_folder(default_ckpt_dir(ckpt_dir), "ckpt_dir")
 
     def ck(stage: str):
         return None if folder is None else folder / f"symbolic_{sys_.name}_{'quick' if quick else 'full'}_seed{seed}_{stage}.pt"

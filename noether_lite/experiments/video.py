@@ -127,6 +127,9 @@ def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: 
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+    from .physics import default_ckpt_dir
+
+    ckpt_dir = default_ckpt_dir(ckpt_dir)
     check_output_folder(ckpt_dir, "ckpt_dir")
     check_output_folder(cache_dir, "cache_dir")
     data = load_or_render(st.data, cache_dir=cache_dir, device=dev)

@@ -148,3 +148,29 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_running(book,
     f.write_text("x")
     with pytest.raises(ValueError, match="cannot be created"):
         labs.run_lab("01", book_dir=book, out=f / "sub", progress=False, record_time=False)
+
+
+def test_a_lab_gives_its_experiments_a_checkpoint_folder_and_clears_it_once_finished(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    cells = [c.copy() for c in CELLS[:2]] + [new_code_cell(
+        "import os, pathlib\nimport noether_lite.course.labs as labs\n"
+        "d = pathlib.Path(os.environ['NOETHER_CKPT_DIR'])\nd.mkdir(parents=True, exist_ok=True)\n"
+        "(d / 'stage.pt').write_text('x')\nlabs.record_metric('ckpt_dir', str(d))")]
+    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                            "language": "python"}})
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, book / "01_ck.ipynb")
+    out = tmp_path / "lab"
+    res = labs.run_lab("01", book_dir=book, out=out, progress=False, record_time=False)
+    assert res["metrics"]["ckpt_dir"] == str((out / "checkpoints").resolve())
+    assert not (out / "checkpoints").exists()  # removed after a finished run; kept after a failed one
+
+
+def test_the_experiments_read_the_checkpoint_folder_a_lab_sets(tmp_path, monkeypatch):
+    import noether_lite as nl
+
+    monkeypatch.setenv("NOETHER_CKPT_DIR", str(tmp_path / "ck"))
+    cfg = nl.PhysicsConfig.for_mode("spring", hidden=8, pretrain_steps=3, meta_steps=0)
+    nl.run_physics("spring", config=cfg, methods=("vanilla",), progress=False)
+    assert [p.name for p in (tmp_path / "ck").iterdir()] == ["spring_quick_seed0_vanilla.pt"]
