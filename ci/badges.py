@@ -51,8 +51,10 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
 
 from noether_lite.numerics import reproducible_cpu
+from noether_lite.viz import book_style
 
-reproducible_cpu(threads=2)'''
+reproducible_cpu(threads=2)
+book_style()  # figures readable at the page width'''
 
 
 def repository() -> Tuple[str, str, str, str]:

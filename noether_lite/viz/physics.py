@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from ..systems.hamiltonians import System, get_system
-from .trajectories import _ax, _np
+from .trajectories import _ax, _np, label_of
 
 __all__ = [
     "PAPER_RMSE", "plot_level_sets", "embedding_correlation", "plot_rmse_per_horizon", "plot_lr_sweep",
@@ -107,7 +107,7 @@ def plot_level_sets(
         ax.contour(_np(qq), _np(pp), _np(g), levels=g_levels, cmap="autumn", linewidths=1.8)
     ax.plot([], [], "k--", label="true energy H")
     ax.plot([], [], "-", color="tab:orange", label=f"learned g[{dim}]")
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(loc="upper right")
     ax.set(xlabel="q", ylabel="p", xlim=extent[:2], ylim=extent[2:])
     ax.set_title(title if title is not None else f"{sys_.name}: level sets of g[{dim}] vs H")
     return ax
@@ -172,14 +172,14 @@ def plot_rmse_per_horizon(
         x = np.arange(len(y)) * (dt if dt is not None else 1)
         if logy:  # the first point is the (exact) initial state: zero error
             x, y = x[1:], y[1:]
-        ax.plot(x, y, label=name)
+        ax.plot(x, y, label=label_of(name))
     if logy:
         ax.set_yscale("log")
     title = result.get("system") if isinstance(result.get("system"), str) else None
     ax.set(xlabel="time" if dt is not None else "rollout step", ylabel="test RMSE at that step")
     if title:
         ax.set_title(f"{title}: error along the rollout")
-    ax.legend(fontsize="small")
+    ax.legend()
     return ax
 
 
@@ -212,7 +212,7 @@ def plot_lr_sweep(
     for label, s in scores.items():
         xs = sorted(s)
         ys = [float(s[x]) for x in xs]
-        (line,) = ax.plot(xs, ys, marker="o", ms=4, label=label)
+        (line,) = ax.plot(xs, ys, marker="o", ms=4, label=label_of(label))
         if mark_best and ys:
             i = int(np.nanargmin(ys))
             ax.plot([xs[i]], [ys[i]], "o", ms=11, mfc="none", color=line.get_color())
@@ -222,7 +222,7 @@ def plot_lr_sweep(
     if logx if logx is not None else (all_x and min(all_x) > 0):
         ax.set_xscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel)
-    ax.legend(fontsize="small")
+    ax.legend()
     return ax
 
 

@@ -13,9 +13,32 @@ import torch
 
 from ..systems.hamiltonians import System, get_system
 
-__all__ = ["phase_portrait", "plot_energy_drift", "plot_rollouts", "plot_curves", "plot_gap_vs_n"]
+__all__ = ["phase_portrait", "plot_energy_drift", "plot_rollouts", "plot_curves", "plot_gap_vs_n",
+           "LABELS", "label_of", "book_style"]
 
 ArrayLike = Union[torch.Tensor, np.ndarray, Sequence[float]]
+
+#: Words for the result keys that appear in legends.
+LABELS = {
+    "vanilla": "vanilla MLP", "hnn": "HNN", "noether_oracle": "Noether (true energy)",
+    "noether_learned": "Noether (learned g_φ)", "noether_custom": "Noether (given embedding)",
+    "noether_symbolic": "Noether (discovered formula)", "vanilla_tuned": "control (same extra training)",
+    "svg": "SVG", "noether": "Noether",
+}
+
+
+def label_of(name) -> str:
+    """A legend label: the words for a known result key, else the name itself."""
+    return LABELS.get(name, str(name))
+
+
+def book_style() -> None:
+    """Matplotlib settings for figures read at the book's page width (text about 10 pt or more)."""
+    import matplotlib
+    import matplotlib.pyplot  # noqa: F401 (activates the backend first: an inline backend sets its own rc)
+
+    matplotlib.rcParams.update({"font.size": 13, "axes.titlesize": 13, "axes.labelsize": 13,
+                                "legend.fontsize": 12, "xtick.labelsize": 12, "ytick.labelsize": 12})
 
 
 def _np(x: ArrayLike) -> np.ndarray:
@@ -105,7 +128,7 @@ def plot_energy_drift(
             err = err / np.maximum(np.abs(e[:, :1]), 1e-12)
         err = np.abs(err).mean(0) if log else err.mean(0)  # (T,)
         tt = np.arange(err.shape[0]) if t is None else _np(t)
-        ax.plot(tt, err, label=label)
+        ax.plot(tt, err, label=label_of(label))
     if log:
         ax.set_yscale("log")
     else:
@@ -149,9 +172,9 @@ def plot_rollouts(
     ax.plot(truth[0, 0], truth[0, 1], "ko")
     for label, pred in predictions.items():
         pred = _np(pred)
-        ax.plot(pred[:, 0], pred[:, 1], "--", lw=1.8, label=label)
+        ax.plot(pred[:, 0], pred[:, 1], "--", lw=1.8, label=label_of(label))
     ax.set(xlabel="q", ylabel="p", xlim=extent[:2], ylim=extent[2:])
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(loc="upper right")
     return ax
 
 
@@ -178,7 +201,7 @@ def plot_curves(
     ax = _ax(ax)
     for label, y in curves.items():
         y = _np(y)
-        ax.plot(np.arange(len(y)) if x is None else _np(x), y, marker="o", ms=3, label=label)
+        ax.plot(np.arange(len(y)) if x is None else _np(x), y, marker="o", ms=3, label=label_of(label))
     if logy:
         ax.set_yscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel)
@@ -226,5 +249,5 @@ def plot_gap_vs_n(
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set(xlabel="training-set size n", ylabel="test loss − train loss", title=title)
-    ax.legend(fontsize="small")
+    ax.legend()
     return ax
