@@ -136,24 +136,24 @@ def _common(*, modes: Sequence[str] = ("quick", "full"), sets: bool = True) -> a
     return p
 
 
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not 0 <= v < 2**63:
-        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {text}")
-    return v
+def _int_in(low: int, high: Optional[int] = None):
+    """An argparse type: an integer in ``[low, high)`` (no upper bound when ``high`` is None)."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if v < low or (high is not None and v >= high):
+            bound = f"in [{low}, 2**63)" if high == 2**63 else (f">= {low}" if high is None else f"in [{low}, {high})")
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return v
+
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
+_seed = _int_in(0, 2**63)
+_positive_int = _int_in(1)
 
 
 def _ints(flag: str, text: Optional[str], *, minimum: int) -> Optional[List[int]]:

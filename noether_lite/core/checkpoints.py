@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional, Union
 
 import torch
 
-__all__ = ["save_checkpoint", "load_checkpoint", "auto_device"]
+__all__ = ["save_checkpoint", "load_checkpoint", "auto_device", "default_ckpt_dir"]
 
 
 def auto_device(device: Union[str, torch.device, None] = "auto") -> torch.device:
@@ -72,3 +72,8 @@ def load_checkpoint(path: Union[str, Path], map_location: Optional[Any] = "cpu")
     except Exception as e:  # EOFError, pickle and zip errors of a damaged file
         raise ValueError(f"checkpoint {str(path)!r} cannot be read ({type(e).__name__}: {e}); delete it, or use "
                          "another checkpoint folder, to start that run afresh") from None
+
+
+def default_ckpt_dir(ckpt_dir):
+    """``ckpt_dir``, else ``$NOETHER_CKPT_DIR`` (set by ``noether-lite lab run``), else ``None``."""
+    return ckpt_dir if ckpt_dir is not None else (os.environ.get("NOETHER_CKPT_DIR") or None)

@@ -25,7 +25,7 @@ from ..core.network import NoetherNetwork
 from ..systems.hamiltonians import System, get_system
 from ..systems.integrators import integrate
 from .protocol import build_tailored
-from ..core.checkpoints import auto_device
+from ..core.checkpoints import auto_device, default_ckpt_dir
 from ..core.outputs import check_output_folder
 from ..core.train import History, fit, seed_everything
 
@@ -127,13 +127,6 @@ def _check_memory(hidden: int, embedding_hidden: int, *, layers: int = 2) -> Non
         raise ValueError(f"hidden={hidden}, embedding_hidden={embedding_hidden} need about {need / 2**30:,.0f} GiB "
                          f"for the weights and optimiser state; this machine has {have / 2**30:,.0f} GiB: "
                          f"choose widths near the default (200, 64)")
-
-
-def default_ckpt_dir(ckpt_dir):
-    """``ckpt_dir``, else ``$NOETHER_CKPT_DIR`` (set by ``noether-lite lab run``), else ``None``."""
-    import os
-
-    return ckpt_dir if ckpt_dir is not None else (os.environ.get("NOETHER_CKPT_DIR") or None)
 
 
 def _check_batch(batch_size: int) -> None:

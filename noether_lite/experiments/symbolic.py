@@ -6,7 +6,7 @@ import warnings
 from typing import Any, Dict, Optional
 
 import torch
-from ..core.checkpoints import auto_device
+from ..core.checkpoints import auto_device, default_ckpt_dir
 from ..core.conservation import OracleEmbedding
 from ..core.outputs import check_output_folder
 from ..core.train import seed_everything
@@ -14,7 +14,7 @@ from ..models.mlp import MLP
 from ..symbolic.discover import discover_conserved, energy_correlation
 from ..systems.data import make_dataset
 from ..systems.hamiltonians import get_system
-from .physics import PhysicsConfig, default_ckpt_dir, evaluate, pretrain
+from .physics import PhysicsConfig, evaluate, pretrain
 from .protocol import build_tailored
 
 __all__ = ["run_symbolic"]

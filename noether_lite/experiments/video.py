@@ -22,7 +22,7 @@ from ..video.render import PendulumVideoConfig, RampConfig, load_or_render
 from ..core.tailor import TailorConfig
 from ..video.learner import VIDEO_TAILOR, NoetherVideo
 from ..video.svg import SVGConfig, svg_config
-from ..core.checkpoints import auto_device
+from ..core.checkpoints import auto_device, default_ckpt_dir
 from ..core.outputs import check_output_folder
 from ..video.train import VideoTrainConfig, evaluate, train_video
 
@@ -127,8 +127,6 @@ def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: 
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    from .physics import default_ckpt_dir
-
     ckpt_dir = default_ckpt_dir(ckpt_dir)
     check_output_folder(ckpt_dir, "ckpt_dir")
     check_output_folder(cache_dir, "cache_dir")
