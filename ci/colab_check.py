@@ -57,16 +57,18 @@ STARTUP = "import google.colab  # noqa: F401  (a stand-in: the setup cells ask w
 
 
 def find_python() -> str:
-    """A Python 3.12 interpreter: ``$NOETHER_COLAB_PYTHON``, ``python3.12``, or pyenv's 3.12."""
-    cands = [os.environ.get("NOETHER_COLAB_PYTHON"), shutil.which("python3.12")]
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        r = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True)
-        for v in sorted(r.stdout.split(), reverse=True):
-            if v.startswith(PYTHON_VERSION + "."):
-                cands.append(str(Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions" / v / "bin" / "python"))
+    """A Python 3.12 interpreter: ``$NOETHER_COLAB_PYTHON``, pyenv's 3.12, or ``python3.12``."""
+    cands = [os.environ.get("NOETHER_COLAB_PYTHON")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    cands += [str(p / "bin" / "python") for p in sorted((pyenv_root / "versions").glob(PYTHON_VERSION + ".*"),
+                                                        reverse=True)]
+    cands.append(shutil.which("python3.12"))  # last: pyenv's shim answers to the name and fails
     for c in cands:
-        if c and Path(c).exists():
+        if not c:
+            continue
+        r = subprocess.run([c, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                           capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.strip() == PYTHON_VERSION:
             return c
     raise SystemExit(f"colab check: no Python {PYTHON_VERSION} found (set NOETHER_COLAB_PYTHON)")
 
@@ -112,7 +114,7 @@ def run_one(py: Path, nb: Path, requirement: str, work: Path, timeout: int) -> D
     if GITHUB not in text:
         return {"notebook": str(nb.relative_to(ROOT)), "status": "error", "seconds": 0.0,
                 "result": f"no setup cell installing {GITHUB}", "files_written": []}
-    folder = work / nb.stem
+    folder = work / f"{nb.parent.name}_{nb.stem}"
     folder.mkdir(parents=True)
     src = folder / nb.name
     src.write_text(text.replace(GITHUB, requirement), encoding="utf-8")
@@ -144,6 +146,9 @@ def run_one(py: Path, nb: Path, requirement: str, work: Path, timeout: int) -> D
     except subprocess.TimeoutExpired:
         status = f"error: no result after {timeout + 120} s"
     seconds = time.perf_counter() - t0
+    installed = subprocess.run([str(py), "-m", "pip", "show", "noether-lite"], capture_output=True).returncode == 0
+    if not installed and status in ("ok", "stub"):
+        status = "error: the setup cell did not install noether-lite"
     kind = nb.parent.name
     ok = status == "ok" or (status == "stub" and kind == "exercises")
     left = sorted(p.name for p in folder.iterdir() if p not in (src, out))
