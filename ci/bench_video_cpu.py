@@ -5,7 +5,7 @@ one warm-up step (its peak RSS minus the RSS before it is the step's memory),
 ``--iters`` timed steps (median), then one step under an operator counter (every
 aten operator that is not a view: on a GPU each is about one kernel launch).
 
-    python ci/bench_video_cpu.py --size 64 --batch 2 --json artifacts/video/bench_cpu.json
+    python ci/bench_video_cpu.py --size 64 --batch 2 --json noether_lite/video/results/bench_cpu.json
 
 Configurations (``--configs``): ``baseline`` (SVG, no tailoring), ``exact`` (1 CNGrad
 step, the exact meta-gradient: the training default), ``fast`` (the SVG weights are

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Quick-mode SVG vs Noether over several seeds (CPU), for the seed tables of chapters 6 and 7.
 
-    python ci/video_quick_seeds.py --dataset ramp --seeds 0,1,2,3,4 --json artifacts/video/quick_seeds_ramp.json
+    python ci/video_quick_seeds.py --dataset ramp --seeds 0,1,2,3,4 --json noether_lite/video/results/quick_seeds_ramp.json
 
 Each seed is one ``run_video(dataset, mode="quick", seed=S)`` (the chapter's own run is seed 0).
 Writes per seed: mean PSNR/SSIM over the horizon for SVG, for the Noether Network untailored

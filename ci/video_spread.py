@@ -13,7 +13,7 @@ with oneDNN limited to AVX2.
 
 Usage::
 
-    python ci/video_spread.py --dataset ramp --json noether_lite/video/quick_reference_ramp.json
+    python ci/video_spread.py --dataset ramp --json noether_lite/video/results/quick_reference_ramp.json
 """
 from __future__ import annotations
 

@@ -208,26 +208,29 @@ def _refuse_forks_of_an_unfinished_base(ck, pretrain_steps: int) -> None:
 
 
 def video_artifacts(folder=None) -> Dict[str, Any]:
-    """Load the committed full-mode results (``artifacts/video/*.json``).
+    """Load the video results that ship with the package (``noether_lite/video/results/*.json``).
 
-    Looks in ``folder``, else ``$NOETHER_LITE_ARTIFACTS``, ``./artifacts/video`` and
-    ``../artifacts/video`` (a chapter runs from ``book/``). Returns ``{file stem: dict}``
-    plus ``"command"`` (the README's text) and ``"folder"``; empty when nothing is found.
+    These are the runs the book reads (quick mode over seeds, default mode on a CPU, the CPU
+    benchmark), so a chapter needs no checkout of the repository. ``folder`` (or
+    ``$NOETHER_LITE_ARTIFACTS``) reads another folder of such files instead, e.g. your own runs.
+    Returns ``{file stem: dict}`` plus ``"folder"``; empty when the folder holds no ``.json``.
     """
     import json
     import os
+    from importlib.resources import files
     from pathlib import Path
 
-    cands = [folder] if folder else [os.environ.get("NOETHER_LITE_ARTIFACTS"), "artifacts/video", "../artifacts/video"]
-    for c in cands:
-        if c and Path(c).is_dir() and list(Path(c).glob("*.json")):
-            out: Dict[str, Any] = {"folder": str(Path(c).resolve())}
-            for f in sorted(Path(c).glob("*.json")):
-                out[f.stem] = json.loads(f.read_text())
-            readme = Path(c) / "README.md"
-            out["command"] = readme.read_text() if readme.exists() else ""
-            return out
-    return {}
+    chosen = folder or os.environ.get("NOETHER_LITE_ARTIFACTS")
+    where = Path(chosen) if chosen else Path(str(files("noether_lite.video").joinpath("results")))
+    if chosen and not where.is_dir():
+        raise ValueError(f"results folder {where} does not exist")
+    out: Dict[str, Any] = {}
+    for f in sorted(where.glob("*.json")):
+        if not f.stem.startswith("quick_reference_"):
+            out[f.stem] = json.loads(f.read_text(encoding="utf-8"))
+    if out:
+        out["folder"] = str(where.resolve())
+    return out
 
 
 def describe_comparison(res: Dict[str, Any]) -> str:
@@ -296,7 +299,7 @@ def quick_reference(dataset: str) -> Dict[str, Any]:
 
     if dataset not in ("ramp", "pendulum"):
         raise ValueError(f"dataset must be 'ramp' or 'pendulum', got {dataset!r}")
-    return json.loads(files("noether_lite.video").joinpath(f"quick_reference_{dataset}.json").read_text())
+    return json.loads(files("noether_lite.video").joinpath("results", f"quick_reference_{dataset}.json").read_text())
 
 
 def _gaps(res: Dict[str, Any]):

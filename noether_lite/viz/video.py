@@ -181,11 +181,21 @@ _BENCH_LABELS = {"baseline": "SVG step", "exact": "meta, exact", "fast": "meta, 
                  "fast+noguard": "… without guard", "exact+noguard": "exact, without guard"}
 
 
+def _bench_runs(bench: Dict) -> Dict[str, Dict]:
+    """``{name: run}`` of a benchmark result: several named runs, one run (name ``""``) or none."""
+    if not isinstance(bench, dict):
+        raise TypeError(f"a benchmark result is a dict, got {type(bench).__name__}")
+    runs = {k: v for k, v in bench.items() if isinstance(v, dict) and "rows" in v}
+    return runs or ({"": bench} if "rows" in bench else {})
+
+
 def bench_table(bench: Dict) -> str:
     """Text table of a ``ci/bench_video_cpu.py`` result (``{"before": ..., "after": ...}`` or one run):
     seconds per step, peak memory per clip and operator count, each also as a multiple of the
     baseline step of the same run."""
-    runs = {k: v for k, v in bench.items() if isinstance(v, dict) and "rows" in v} or {"": bench}
+    runs = _bench_runs(bench)
+    if not runs:
+        return "no benchmark result (a ci/bench_video_cpu.py JSON file has 'rows')"
     lines = []
     for name, run in runs.items():
         if name:
@@ -212,9 +222,11 @@ def describe_bench(run: Dict) -> str:
 
 def plot_bench(bench: Dict, *, title: Optional[str] = None):
     """Bars: each configuration as a multiple of the baseline step, in time, memory and operators,
-    for every run in ``bench`` (e.g. before and after)."""
+    for every run in ``bench`` (e.g. before and after); ``None`` (no figure) when it holds none."""
     plt = _plt()
-    runs = {k: v for k, v in bench.items() if isinstance(v, dict) and "rows" in v} or {"": bench}
+    runs = _bench_runs(bench)
+    if not runs:
+        return None
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.0))
     keys = (("time_ratio", "time per step"), ("memory_ratio", "memory per clip"), ("ops_ratio", "operators (≈ GPU launches)"))
     width = 0.8 / max(1, len(runs))

@@ -108,3 +108,31 @@ def test_full_runs_returns_included_runs_or_the_command_that_makes_one():
     assert [r["seed"] for r in runs] == [0, 1] and line == "full mode, ramp: seeds 0, 1 on GPU"
     runs, line = full_runs("pendulum", {})
     assert runs == [] and "noether-lite video --dataset pendulum --full --seed 0" in line
+
+
+def test_the_results_the_chapters_read_ship_with_the_package(tmp_path, monkeypatch):
+    from noether_lite.experiments.video import video_artifacts
+
+    monkeypatch.delenv("NOETHER_LITE_ARTIFACTS", raising=False)
+    monkeypatch.chdir(tmp_path)  # no checkout around: what a Colab runtime sees
+    art = video_artifacts()
+    for stem in ("quick_seeds_ramp", "quick_seeds_pendulum", "ramp_default_seed0", "ramp_default_seed1", "bench_cpu"):
+        assert stem in art, stem
+    assert [r["seed"] for r in art["quick_seeds_ramp"]["runs"]] == [0, 1, 2, 3, 4]
+    assert art["bench_cpu"]["after"]["rows"][0]["config"] == "baseline"
+    assert not any(k.startswith("quick_reference_") for k in art)  # those are read by quick_reference()
+
+
+def test_video_artifacts_reads_a_folder_of_ones_own_runs_or_refuses_a_missing_one(tmp_path, monkeypatch):
+    from noether_lite.experiments.video import video_artifacts
+
+    (tmp_path / "ramp_full_seed0.json").write_text(json.dumps({"seed": 0, "device": "GPU"}))
+    assert video_artifacts(tmp_path) == {"ramp_full_seed0": {"seed": 0, "device": "GPU"},
+                                         "folder": str(tmp_path.resolve())}
+    monkeypatch.setenv("NOETHER_LITE_ARTIFACTS", str(tmp_path))
+    assert "ramp_full_seed0" in video_artifacts()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert video_artifacts(empty) == {}
+    with pytest.raises(ValueError, match="does not exist"):
+        video_artifacts(tmp_path / "missing")

@@ -37,6 +37,16 @@ def test_bench_table_reports_ratios_to_the_same_runs_baseline():
     assert len(fig.axes) == 3
 
 
+def test_an_empty_bench_result_gives_a_line_not_a_traceback():
+    from noether_lite.viz.video import bench_table, describe_bench, plot_bench
+
+    assert bench_table({}).startswith("no benchmark result")
+    assert describe_bench({}) == "no meta-step configuration in this run"
+    assert plot_bench({}) is None
+    with pytest.raises(TypeError, match="is a dict"):
+        bench_table([])
+
+
 def test_horizon_table_prints_the_named_horizons_and_rejects_others():
     from noether_lite.viz.video import horizon_table
 
