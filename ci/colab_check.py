@@ -52,7 +52,10 @@ COLAB_PINS = [
     "sympy",
     "papermill",  # the driver, inside the runtime (with Colab's jupyter-client)
 ]
-GITHUB = "git+https://github.com/noether-lite/noether-lite@main"
+sys.path.insert(0, str(ROOT / "ci"))
+from badges import repository  # noqa: E402  (_config.yml names the repository, once)
+
+GITHUB = "git+{0}@{3}".format(*repository())
 STARTUP = "import google.colab  # noqa: F401  (a stand-in: the setup cells ask whether it is loaded)\n"
 
 
@@ -109,6 +112,18 @@ def head_requirement() -> str:
     return f"git+file://{ROOT}@{sha}"
 
 
+def _cells_gone_quiet(committed: Dict, executed: Dict) -> List[int]:
+    """Code cells (1-based) that have outputs in the committed notebook and none after this run:
+    a section that comes out empty without a checkout (a file it could not find)."""
+    def shown(o):
+        return o.get("output_type") != "stream" or "".join(o.get("text", ""))
+
+    def outputs(nb):
+        return [sum(1 for o in c.get("outputs", []) if shown(o)) for c in nb["cells"] if c["cell_type"] == "code"]
+    a, b = outputs(committed), outputs(executed)
+    return [i + 1 for i, (x, y) in enumerate(zip(a, b)) if x and not y]
+
+
 def run_one(py: Path, nb: Path, requirement: str, work: Path, timeout: int) -> Dict:
     text = nb.read_text(encoding="utf-8")
     if GITHUB not in text:
@@ -149,6 +164,10 @@ def run_one(py: Path, nb: Path, requirement: str, work: Path, timeout: int) -> D
     installed = subprocess.run([str(py), "-m", "pip", "show", "noether-lite"], capture_output=True).returncode == 0
     if not installed and status in ("ok", "stub"):
         status = "error: the setup cell did not install noether-lite"
+    if status == "ok" and out.exists():
+        empty = _cells_gone_quiet(json.loads(text), json.loads(out.read_text(encoding="utf-8")))
+        if empty:
+            status = f"error: cell(s) {empty} printed or drew nothing here, unlike the committed notebook"
     kind = nb.parent.name
     ok = status == "ok" or (status == "stub" and kind == "exercises")
     left = sorted(p.name for p in folder.iterdir() if p not in (src, out))
@@ -162,7 +181,11 @@ def main(argv: List[str] | None = None) -> int:
     ap.add_argument("--venv", type=Path, default=Path.home() / ".cache" / "noether-lite" / "colab-py312")
     ap.add_argument("--out", type=Path, default=ROOT / "ci" / "out" / "colab_run.json")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per cell (and per notebook + 120)")
+    ap.add_argument("--find-python", action="store_true", help="print the Python 3.12 this would use; exit 1 if none")
     args = ap.parse_args(argv)
+    if args.find_python:
+        print(find_python())
+        return 0
     nbs = [p.resolve() for p in args.notebooks] or (
         sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")) + sorted((ROOT / "exercises").glob("*.ipynb"))
         + sorted((ROOT / "solutions").glob("*.ipynb")))

@@ -10,6 +10,10 @@
 #                             otherwise: python ci/make_exercises.py --check (if present), nbval on
 #                             solutions/*.ipynb, and exercises/*.ipynb must run to the end or stop at a
 #                             stub raising NotImplementedError("Exercise: ...")
+#   colab                     python ci/colab_check.py: every chapter, exercise and solution in a Colab-like
+#                             runtime (Python 3.12, Colab's notebook pins, an empty folder, the package
+#                             installed by each setup cell); skipped without a Python 3.12 unless
+#                             NOETHER_REQUIRE_COLAB=1 (CI sets it)
 #   4. book                   bash ci/build_book.sh  (warnings are errors; uses the committed outputs)
 #   5. browser                python ci/check_browser.py  (headless chromium on the built HTML)
 set -uo pipefail
@@ -99,6 +103,10 @@ else
   exercises=(exercises/*.ipynb)
   if [ ${#exercises[@]} -gt 0 ]; then stage "exercises (papermill)" exercises_run_to_stubs "${exercises[@]}"; else skip "exercises (papermill)" "no notebooks in exercises/"; fi
 fi
+
+if python ci/colab_check.py --find-python >/dev/null 2>&1; then stage "colab-like runtime" python ci/colab_check.py
+elif [ "${NOETHER_REQUIRE_COLAB:-0}" = 1 ]; then stage "colab-like runtime" python ci/colab_check.py --find-python
+else skip "colab-like runtime" "no Python 3.12 here (pyenv install 3.12, or set NOETHER_COLAB_PYTHON)"; fi
 
 stage "book build" bash ci/build_book.sh
 if [ -f book/_build/html/intro.html ]; then stage "browser check" python ci/check_browser.py
