@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 export NOETHER_QUICK="${NOETHER_QUICK:-1}"
 export MPLBACKEND="module://matplotlib_inline.backend_inline"  # notebooks executed by the build draw inline
 python ci/badges.py --check
+python ci/fetch_mathjax.py  # MathJax served with the book, so math renders offline
 python ci/running_page.py  # "Running it yourself", from the measured times (not committed)
 rm -rf book/_build/html book/_build/.doctrees
 jupyter-book build book/ --config "$PWD/_config.yml" --toc "$PWD/book/_toc.yml" --path-output "$PWD/book" \

@@ -8,6 +8,8 @@ DOM after the page's scripts ran, and fails when
 * a chapter page has no figure (``<img>`` in a cell output);
 * an output cell shows an execution error (a traceback or an ``...Error:``
   line in an output area);
+* a formula is left as raw TeX (``\\(`` or ``\\[`` in the page's text outside code): the book
+  serves MathJax itself (``ci/fetch_mathjax.py``), so math must render without internet;
 * the page raised a script error (recorded by a small ``window.onerror`` hook
   that the server injects into each page) or failed to load one of its own
   (local) resources. Resources from other hosts (MathJax's CDN) are reported
@@ -56,6 +58,7 @@ window.addEventListener('error',function(e){var t=e.target;
 window.addEventListener('unhandledrejection',function(e){rec('promise: '+(e.reason&&e.reason.message||e.reason));});
 var ce=console.error;console.error=function(){rec('console.error: '+Array.prototype.join.call(arguments,' '));return ce.apply(console,arguments);};
 document.documentElement.setAttribute('data-ci-errors','[]');})();</script>"""
+RAW_MATH = re.compile(r"\\[(\[]")  # "\(" or "\[" as visible text: MathJax did not typeset it
 ERROR_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(Error|Exception)|Traceback \(most recent call last\))\b", re.M)
 
 
@@ -106,6 +109,7 @@ def serve(root: Path) -> Tuple[http.server.ThreadingHTTPServer, str]:
 class _PageParser(HTMLParser):
     """Counts figures in cell outputs and collects the text of output areas."""
 
+    CODE = {"pre", "code", "script", "style", "textarea"}
     VOID = {"img", "br", "hr", "meta", "link", "input", "source", "wbr", "area", "base", "col", "embed", "track"}
 
     def __init__(self) -> None:
@@ -115,6 +119,9 @@ class _PageParser(HTMLParser):
         self.outputs: List[str] = []
         self.error_outputs = 0
         self.errors_attr: Optional[str] = None
+        self.math = 0  # formulas MathJax rendered (mjx-container elements)
+        self.raw_math: List[str] = []  # TeX delimiters left as text outside code: math that did not render
+        self._code_depth = 0
         self._stack: List[Tuple[str, bool]] = []
 
     def handle_starttag(self, tag, attrs):
@@ -126,8 +133,12 @@ class _PageParser(HTMLParser):
             self.images += 1
         if "traceback" in classes or ("output" in classes and "error" in classes):
             self.error_outputs += 1
+        if tag == "mjx-container":
+            self.math += 1
         if tag in self.VOID:
             return
+        if tag in self.CODE:
+            self._code_depth += 1
         is_output = "cell_output" in classes
         if is_output:
             self.output_depth += 1
@@ -137,12 +148,16 @@ class _PageParser(HTMLParser):
     def handle_endtag(self, tag):
         while self._stack:  # tolerate unclosed tags
             t, is_output = self._stack.pop()
+            if t in self.CODE:
+                self._code_depth -= 1
             if is_output:
                 self.output_depth -= 1
             if t == tag:
                 break
 
     def handle_data(self, data):
+        if self._code_depth == 0 and RAW_MATH.search(data):
+            self.raw_math.append(data.strip()[:80])
         if self.output_depth > 0:
             self.outputs[-1] += data
 
@@ -171,6 +186,9 @@ def check_page(browser: str, url: str, *, chapter: bool, screenshot: Optional[Pa
         m = ERROR_LINE.search(html.unescape(text))
         if m:
             problems.append(f"an output cell shows an error: {m.group(0).strip()!r}")
+    if page.raw_math:
+        problems.append(f"{len(page.raw_math)} formula(s) shown as raw TeX (MathJax did not run?), e.g. "
+                        f"{page.raw_math[0]!r}")
     if page.errors_attr is None:
         problems.append("the error hook did not run (page scripts did not execute?)")
     origin = url.split("/", 3)[:3]
@@ -183,7 +201,7 @@ def check_page(browser: str, url: str, *, chapter: bool, screenshot: Optional[Pa
     for line in run.stderr.splitlines():  # console messages the hook cannot see (e.g. parse errors)
         if "CONSOLE" in line and "Uncaught" in line:
             problems.append(f"console: {line.strip()[-300:]}")
-    stats = {"images": page.images, "outputs": len(page.outputs)}
+    stats = {"images": page.images, "outputs": len(page.outputs), "math": page.math}
     return problems, warnings, stats
 
 
@@ -205,7 +223,8 @@ def main(argv=None) -> int:
             shot = args.screenshot if is_chapter and page.startswith("01_") else None
             problems, warnings, stats = check_page(browser, f"{base}/{page}", chapter=is_chapter, screenshot=shot)
             status = "FAIL" if problems else "ok"
-            print(f"{status:4} {page}: {stats.get('images', 0)} image(s), {stats.get('outputs', 0)} output(s)"
+            print(f"{status:4} {page}: {stats.get('images', 0)} image(s), {stats.get('outputs', 0)} output(s), "
+                  f"{stats.get('math', 0)} formula(s)"
                   + (f"; screenshot {shot}" if shot else ""))
             for w in sorted(set(warnings)):
                 print(f"     warning: {w}")
