@@ -38,13 +38,15 @@ BADGE_IMG = "https://colab.research.google.com/assets/colab-badge.svg"
 SETUP_TAG = "colab-setup"
 SETUP_TEMPLATE = '''\
 # Setup, written by ci/badges.py from _config.yml. In Colab: install noether-lite alone
-# (torch, sympy and ipywidgets stay as Colab has them). Everywhere: pin the CPU arithmetic
-# (thread count, kernels), so a CPU run gives the book's numbers on any x86 machine.
+# (torch, sympy and ipywidgets stay as Colab has them). Everywhere: pin the CPU
+# arithmetic (thread count, kernels), so a CPU run gives the book's numbers on any
+# x86 machine.
 import os
 import subprocess
 import sys
 
-os.environ.setdefault("MKL_CBWR", "AVX2")  # MKL and ATen read these once, when torch starts
+# MKL and ATen read these once, when torch starts
+os.environ.setdefault("MKL_CBWR", "AVX2")
 os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
 PACKAGE = "{requirement}"
 if "google.colab" in sys.modules:

@@ -1,7 +1,7 @@
 """noether-lite: the command line, one parser over the experiment functions.
 
 Subcommands: ``physics`` (vanilla MLP, HNN and Noether Networks on a physical system;
-``pendulum`` is its deprecated alias), ``symbolic``, ``video``, ``bench video``, ``lab list`` and
+``pendulum`` is its deprecated alias), ``study`` (the controlled study), ``symbolic``, ``video``, ``bench video``, ``lab list`` and
 ``lab run``. The flags the experiments share (``--quick/--full``, ``--seed``, ``--device``,
 ``--json``, ``--no-progress``, ``--set key=value``) are defined once, here. ``--set`` reaches any
 field of the experiment's configuration (``--set inner_steps=2 --set lr_grid=0.01,0.1``;
@@ -312,6 +312,37 @@ def _lab_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- study
+def _numbers(flag: str, text: str) -> List[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"{flag} {text!r}: expected comma-separated numbers, e.g. 5,10,25") from None
+    if not values:
+        raise UsageError(f"{flag} {text!r}: expected at least one number")
+    return [int(v) if v == int(v) else v for v in values]
+
+
+def _study(args: argparse.Namespace) -> int:
+    from .experiments.study import STUDY_METHODS, run_study, study_table
+
+    out = _output(args.json)
+    values = _numbers("--values", args.values)
+    methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else STUDY_METHODS
+    overrides = dict(parse_sets(args.sets))
+    from .experiments.physics import PhysicsConfig
+
+    base = apply_sets(PhysicsConfig.for_mode(args.system, quick=args.mode == "quick"), list(overrides.items()))
+    changed = {k: getattr(base, k) for k in overrides}
+    command = "noether-lite " + " ".join(sys.argv[1:]) if sys.argv[0].endswith(("noether-lite", "__main__.py")) else ""
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    res = run_study(args.system, args.vary, values, seeds=seeds, quick=args.mode == "quick", methods=methods,
+                    device=args.device, json_path=out, progress=args.progress, command=command, **changed)
+    print(study_table(res))
+    print(f"({len(res['runs'])} runs, {res['seconds']:.0f} s{'; wrote ' + str(out) if out else ''})")
+    return 0
+
+
 # ----------------------------------------------------------------------------- the parser
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
@@ -340,6 +371,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-tailor", dest="tailor", action="store_false", help="search only; skip the RMSE evaluation")
     s.add_argument("--ckpt-dir", default=None, help="checkpoint folder (an interrupted run resumes exactly)")
     s.set_defaults(func=_symbolic)
+
+    st = sub.add_parser("study", parents=[_common()],
+                        help="controlled study: Noether Networks against the control as data, noise or horizon vary")
+    st.add_argument("--system", default="pendulum", choices=SYSTEMS.names())
+    st.add_argument("--vary", required=True, choices=("n_train", "noise", "horizon"),
+                    help="training trajectories, observation noise σ, or observed points per trajectory")
+    st.add_argument("--values", required=True, help="comma-separated values of --vary, e.g. 5,10,25")
+    st.add_argument("--seeds", type=_positive_int, default=3,
+                    help="number of seeds per value (default 3): --seed, --seed + 1, ...")
+    st.add_argument("--methods", default=None, help="comma-separated (default: "
+                    "vanilla,vanilla_tuned,noether_oracle,noether_learned)")
+    st.set_defaults(func=_study)
 
     v = sub.add_parser("video", parents=[_common(modes=("quick", "default", "full"))],
                        help="SVG vs Noether Network on ramp or controlled-pendulum videos")

@@ -75,6 +75,12 @@ def test_pendulum_is_a_deprecated_alias_of_physics(captured, capsys):
     (["bench", "video", "--variants", "bogus"], "choose from exact, fast"),
     (["bench", "video", "--batch", "0"], "integers >= 1"),
     (["bench", "video", "--iters", "0"], "--iters must be >= 1"),
+    (["study", "--vary", "noise", "--values", "a,b"], "comma-separated numbers"),
+    (["study", "--vary", "noise", "--values=-0.1,0.1"], "noise values must be >= 0"),
+    (["study", "--vary", "n_train", "--values", "5,5"], "distinct"),
+    (["study", "--vary", "n_train", "--values", "5", "--methods", "vanilla,noether_oracle"], "vanilla_tuned"),
+    (["study", "--vary", "n_train", "--values", "5", "--set", "nope=1"], "unknown field 'nope'"),
+    (["study", "--vary", "n_train", "--values", "5", "--json", "/nonexistent-folder/s.json"], "does not exist"),
 ])
 def test_usage_errors_exit_2_with_one_line_before_any_work(argv, match, captured, capsys):
     assert cli.main(argv) == 2
@@ -93,7 +99,8 @@ def test_argument_errors_exit_2(argv, capsys):
 
 def test_the_shared_flags_are_defined_once_and_every_experiment_has_them():
     parser = cli.build_parser()
-    for argv in (["physics"], ["symbolic"], ["video"], ["bench", "video"]):
+    for argv in (["physics"], ["symbolic"], ["video"], ["bench", "video"], ["study", "--vary", "noise",
+                                                                          "--values", "0"]):
         args = parser.parse_args(argv + ["--seed", "5", "--device", "cpu", "--json", "x.json", "--no-progress"])
         assert (args.seed, args.device, args.json, args.progress) == (5, "cpu", "x.json", False)
     assert parser.parse_args(["bench", "video"]).mode == "full"  # the benchmark's default: paper size
@@ -152,3 +159,16 @@ def test_symbolic_search_from_the_command_line_writes_its_json(tmp_path, capsys)
     res = json.loads(out.read_text())
     assert res["system"] == "spring" and res["enumerated"] > 0 and res["best_formula"]
     assert '"best_formula"' in capsys.readouterr().out
+
+
+def test_study_from_the_command_line_prints_its_table_and_writes_its_json(tmp_path, capsys):
+    out = tmp_path / "study.json"
+    sets = ["--set", "pretrain_steps=30", "--set", "meta_steps=3", "--set", "hidden=12", "--set", "n_test=3",
+            "--set", "embedding_hidden=6", "--set", "validations=3"]
+    assert main(["study", "--system", "spring", "--vary", "noise", "--values", "0,0.1", "--seeds", "2",
+                 "--methods", "vanilla,vanilla_tuned,noether_oracle", "--no-progress", "--json", str(out)] + sets) == 0
+    text = capsys.readouterr().out
+    assert "varying noise" in text and "oracle - control" in text and "(4 runs" in text
+    res = json.loads(out.read_text())
+    assert [r["value"] for r in res["summary"]] == [0, 0.1] and res["spec"]["overrides"]["meta_steps"] == 3
+    assert res["runs"][0]["seed"] == 0 and res["runs"][1]["seed"] == 1

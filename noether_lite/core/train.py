@@ -76,6 +76,10 @@ class History:
         steps_done: optimisation steps completed (over all resumed runs).
         seconds: training time (over all resumed runs).
         opt_state: Adam's state per parameter (``"module.param"``), to carry into a later stage.
+        val_step, val_loss: the steps at which ``validate`` ran, and what it returned.
+        best_step: the step whose weights were kept (the best validation; ``None`` without
+            ``validate``).
+        stopped_early: training stopped because validation stopped improving.
     """
 
     step: List[int] = field(default_factory=list)
@@ -86,6 +90,10 @@ class History:
     steps_done: int = 0
     seconds: float = 0.0
     opt_state: Optional[Dict[str, Dict[str, Any]]] = field(default=None, repr=False, compare=False)
+    val_step: List[int] = field(default_factory=list)
+    val_loss: List[float] = field(default_factory=list)
+    best_step: Optional[int] = None
+    stopped_early: bool = False
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON-ready (everything but the optimiser state)."""
@@ -130,7 +138,7 @@ def _identity_diff(saved: str, current: str) -> str:
 
 
 def _check_fit_args(steps, lr, modules, seed, log_every, checkpoint_every, grad_clip, time_budget, stop_at,
-                    checkpoint_seconds) -> None:
+                    checkpoint_seconds, validate=None, validate_every=100, patience=None) -> None:
     def positive_int(name, v, low=1):
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
@@ -157,6 +165,13 @@ def _check_fit_args(steps, lr, modules, seed, log_every, checkpoint_every, grad_
         finite("checkpoint_seconds", checkpoint_seconds)
     if stop_at is not None:
         positive_int("stop_at", stop_at, 0)
+    if validate is not None and not callable(validate):
+        raise ValueError(f"validate must be a function returning a number, got {type(validate).__name__}")
+    positive_int("validate_every", validate_every)
+    if patience is not None:
+        positive_int("patience", patience)
+        if validate is None:
+            raise ValueError("patience needs validate (the score that decides when to stop)")
 
 
 class _DeferredInterrupt:
@@ -204,6 +219,9 @@ def fit(
     opt_state: Optional[Mapping[str, Mapping[str, Any]]] = None,
     generators: Optional[Mapping[str, torch.Generator]] = None,
     checkpoint_seconds: Optional[float] = 120.0,
+    validate: Optional[Callable[[], float]] = None,
+    validate_every: int = 100,
+    patience: Optional[int] = None,
 ) -> History:
     """Minimise ``loss_fn`` with Adam over the parameters of ``modules``.
 
@@ -234,6 +252,12 @@ def fit(
         generators: more random generators that ``loss_fn`` draws from (e.g. noise on
             the GPU); checkpointed and restored with the batch generator.
         checkpoint_seconds: also checkpoint when this much time has passed since the last one.
+        validate: a score to minimise on held-out data (``() -> float``), computed before the
+            first step and every ``validate_every`` steps; the weights of the best score are
+            restored at the end, so the result is the best model seen, not the last.
+        validate_every: steps between validations.
+        patience: with ``validate``, stop once this many validations in a row did not improve
+            on the best (early stopping); ``None`` trains all ``steps``.
 
     A step whose loss or gradient is non-finite is skipped: the weights and Adam's moments
     stay as they were (no host sync), and ``History.skipped`` counts it; a warning is given
@@ -248,7 +272,7 @@ def fit(
         KeyboardInterrupt: re-raised after the checkpoint is written.
     """
     _check_fit_args(steps, lr, modules, seed, log_every, checkpoint_every, grad_clip, time_budget, stop_at,
-                    checkpoint_seconds)
+                    checkpoint_seconds, validate, validate_every, patience)
     if checkpoint is not None and not Path(checkpoint).parent.exists():
         raise ValueError(f"checkpoint folder {str(Path(checkpoint).parent)!r} does not exist")
     generators = dict(generators or {})
@@ -274,10 +298,14 @@ def fit(
                 opt.state[p] = {k: (v.clone().to(p.device) if torch.is_tensor(v) else v) for k, v in st.items()}
     hist = History()
     start = 0
+    best: Optional[Dict[str, Any]] = None  # {"value", "step", "modules", "waited"}: the best validation so far
     cfg = _normalise_config(config)
     start_digest = None
     if checkpoint is not None:  # the run's identity: its config, seed, length and starting weights
-        cfg = _normalise_config({"config": config or {}, "seed": seed, "steps": steps})
+        ident = {"config": config or {}, "seed": seed, "steps": steps}
+        if validate is not None:  # early stopping changes the run: part of its identity
+            ident.update(validate_every=validate_every, patience=patience)
+        cfg = _normalise_config(ident)
         start_digest = _digest({n: m.state_dict() for n, m in modules.items()})
 
     if checkpoint is not None and Path(checkpoint).exists():
@@ -305,18 +333,36 @@ def fit(
             g.set_state(ck["generators"][name].to(g.get_state().device))
         hist = History(**ck["history"])
         start = ck["step"]
+        best = ck.get("best")
 
     def payload(step: int, gen_state: Tensor, rng_state: Tensor, extra_states: Dict[str, Tensor]) -> Dict[str, Any]:
         return {
             "config": cfg, "step": step, "modules": {n: m.state_dict() for n, m in modules.items()},
             "optimizer": opt.state_dict(), "generator": gen_state, "torch_rng": rng_state,
-            "generators": extra_states, "history": hist.to_dict(), "start": start_digest,
+            "generators": extra_states, "history": hist.to_dict(), "start": start_digest, "best": best,
         }
 
     def states() -> Tuple[Tensor, Tensor, Dict[str, Tensor]]:
         return gen.get_state(), torch.get_rng_state(), {n: g.get_state() for n, g in generators.items()}
 
+    def check_validation() -> bool:
+        """Validate now; keep the weights if best; True when patience has run out."""
+        nonlocal best
+        value = float(validate())
+        hist.val_step.append(completed)
+        hist.val_loss.append(value)
+        if best is None or (math.isfinite(value) and not value >= best["value"]):
+            best = {"value": value, "step": completed, "waited": 0,
+                    "modules": {n: {k: v.detach().clone() for k, v in m.state_dict().items()}
+                                for n, m in modules.items()}}
+        else:
+            best["waited"] += 1
+        hist.best_step = best["step"]
+        return patience is not None and best["waited"] >= patience
+
     end = steps if stop_at is None else max(start, min(steps, stop_at))
+    if hist.stopped_early:  # a resumed run that had already stopped early: nothing left to do
+        end = start
     window_loss: List[Tensor] = []
     window_rev: List[Tensor] = []
     window_extra: Dict[str, List[Tensor]] = {}
@@ -330,6 +376,8 @@ def fit(
     before = states()
     t0 = time.perf_counter()
     seconds0 = hist.seconds
+    if validate is not None and best is None:
+        check_validation()  # the starting weights are a candidate too
     saved_at = [-1]  # the step of the last checkpoint written
     last_save = [time.perf_counter()]
 
@@ -399,6 +447,11 @@ def fit(
                 save(states())
             if on_step is not None:
                 on_step(completed)
+            if validate is not None and (completed % validate_every == 0 or completed == steps):
+                if check_validation():
+                    hist.stopped_early = True
+                    saved_at[0] = -1
+                    break
             if interrupt.pending:
                 raise KeyboardInterrupt
         flush()
@@ -415,5 +468,11 @@ def fit(
     if hist.skipped:
         warnings.warn(f"{desc}: {hist.skipped} of {hist.steps_done - start} steps were skipped (non-finite loss or "
                       f"gradient); check the data and the learning rate", RuntimeWarning, stacklevel=2)
+    if best is not None and best["step"] != completed:  # the best weights, not the last
+        for name, mod in modules.items():
+            mod.load_state_dict(best["modules"][name])
+        if checkpoint is not None and (hist.stopped_early or completed == steps):
+            saved_at[0] = -1  # a finished run's checkpoint holds what it returns
+            save(states())
     hist.opt_state = {names[id(p)]: opt.state[p] for p in params if p in opt.state}
     return hist

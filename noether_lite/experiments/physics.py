@@ -47,6 +47,13 @@ class PhysicsConfig:
 
     ``quick`` mode is sized for a CPU in about a minute per system; full mode is
     the longer, paper-scale schedule.
+
+    The data: ``n_train`` training and ``n_test`` test trajectories (25 and 25, the HNN
+    protocol), observed with ``noise_std`` (``None``: the system's) at ``n_points`` points
+    (``None``: the system's; more points at the same time step is a longer horizon).
+    ``val_fraction`` holds out that share of the training trajectories as a validation
+    split, which then chooses ``λ_in`` and the keep rule and, with ``patience > 0``, stops
+    each training stage early (``validations`` checks per stage; the best model is kept).
     """
 
     system: str = "pendulum"
@@ -68,6 +75,13 @@ class PhysicsConfig:
     embedding_dim: int = 1
     embedding_hidden: int = 64
     lr_grid: Tuple[float, ...] = ()
+    n_train: int = 25
+    n_test: int = 25
+    noise_std: Optional[float] = None
+    n_points: Optional[int] = None
+    val_fraction: float = 0.0
+    patience: int = 0
+    validations: int = 20
 
     def __post_init__(self) -> None:
         from ..systems.integrators import INTEGRATORS
@@ -75,7 +89,7 @@ class PhysicsConfig:
 
         for name, low in (("hidden", 1), ("pretrain_steps", 0), ("pretrain_batch", 1), ("meta_steps", 0),
                           ("meta_batch", 1), ("inner_steps", 0), ("embedding_dim", 1), ("embedding_hidden", 1),
-                          ("seed", 0)):
+                          ("seed", 0), ("n_train", 1), ("n_test", 1), ("patience", 0), ("validations", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -85,6 +99,19 @@ class PhysicsConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        if self.noise_std is not None and (isinstance(self.noise_std, bool) or not isinstance(self.noise_std, (int, float))
+                                           or not (math.isfinite(self.noise_std) and self.noise_std >= 0)):
+            raise ValueError(f"noise_std must be a finite number >= 0 (or None: the system's), got {self.noise_std!r}")
+        if self.n_points is not None and (isinstance(self.n_points, bool) or not isinstance(self.n_points, int)
+                                          or self.n_points < 2):
+            raise ValueError(f"n_points must be an integer >= 2 (or None: the system's), got {self.n_points!r}")
+        if isinstance(self.val_fraction, bool) or not isinstance(self.val_fraction, (int, float)) or not (
+                0 <= self.val_fraction < 1):
+            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
+        if self.val_fraction > 0 and self.n_train - self.n_val < 1:
+            raise ValueError(f"val_fraction={self.val_fraction} leaves no training trajectory of n_train={self.n_train}")
+        if self.patience > 0 and self.val_fraction == 0:
+            raise ValueError("patience (early stopping) needs a validation split: set val_fraction > 0")
         if self.tailor_mode not in ("cn", "weights"):
             raise ValueError(f"tailor_mode must be 'cn' or 'weights', got {self.tailor_mode!r}")
         if self.integrator not in INTEGRATORS:
@@ -99,6 +126,11 @@ class PhysicsConfig:
             object.__setattr__(self, "lr_grid", LR_GRID if self.tailor_mode == "cn" else LR_GRID_WEIGHTS)
         object.__setattr__(self, "lr_grid", tuple(float(v) for v in self.lr_grid))
         _check_memory(self.hidden, self.embedding_hidden)
+
+    @property
+    def n_val(self) -> int:
+        """Training trajectories held out for validation (0 without a validation split)."""
+        return max(1, round(self.val_fraction * self.n_train)) if self.val_fraction > 0 else 0
 
     @classmethod
     def for_mode(cls, system: str = "pendulum", *, quick: bool = True, seed: int = 0, **overrides) -> "PhysicsConfig":
@@ -135,9 +167,28 @@ def _check_batch(batch_size: int) -> None:
 
 
 # --------------------------------------------------------------------------- stages
+def split_trajectories(data: TrajectoryData, n_first: int) -> Tuple[TrajectoryData, TrajectoryData]:
+    """The first ``n_first`` trajectories and the rest (e.g. a training set and its validation split)."""
+    n = data.x.shape[0]
+    if not 1 <= n_first < n:
+        raise ValueError(f"n_first must be in [1, {n - 1}] for {n} trajectories, got {n_first}")
+
+    def part(sl: slice, name: str) -> TrajectoryData:
+        return TrajectoryData(data.t, data.x[sl], data.x_clean[sl], data.dxdt[sl],
+                              dict(data.meta, split=f"{data.meta.get('split', 'data')}:{name}"))
+
+    return part(slice(0, n_first), "fit"), part(slice(n_first, n), "val")
+
+
 def pretrain(model: nn.Module, data: TrajectoryData, *, steps: int, lr: float = 1e-3, batch_size: int = 256,
-             seed: int = 0, progress: bool = True, desc: str = "pretrain", checkpoint=None) -> History:
-    """Supervised training of a vector field on ``(x, dx/dt)`` pairs (HNN protocol)."""
+             seed: int = 0, progress: bool = True, desc: str = "pretrain", checkpoint=None,
+             val: Optional[TrajectoryData] = None, patience: Optional[int] = None,
+             validate_every: int = 50) -> History:
+    """Supervised training of a vector field on ``(x, dx/dt)`` pairs (HNN protocol).
+
+    With ``val`` (held-out trajectories), the rollout RMSE on them is computed every
+    ``validate_every`` steps and the best model is kept; ``patience`` stops training once
+    that many validations in a row did not improve (early stopping)."""
     _check_batch(batch_size)
     X, Y = data.pairs()  # (N*T, D) each
     check_finite(X, "training states")
@@ -147,14 +198,20 @@ def pretrain(model: nn.Module, data: TrajectoryData, *, steps: int, lr: float = 
         idx = torch.randint(0, X.shape[0], (min(batch_size, X.shape[0]),), generator=gen).to(X.device)
         return ((model(X[idx]) - Y[idx]) ** 2).mean()
 
+    config = {"stage": desc, "steps": steps, "lr": lr, "batch": batch_size, "data": data.meta}
+    if val is not None:
+        config["val"] = val.meta
     return fit(modules={"model": model}, loss_fn=loss_fn, steps=steps, lr=lr, seed=seed, progress=progress,
-               desc=desc, checkpoint=checkpoint, config={"stage": desc, "steps": steps, "lr": lr, "batch": batch_size,
-                                                         "data": data.meta})
+               desc=desc, checkpoint=checkpoint, config=config,
+               validate=None if val is None else (lambda: train_rollout_rmse(model, val)),
+               validate_every=validate_every, patience=patience or None)
 
 
 def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: float = 1e-4, embedding_lr: float = 1e-3,
                batch_size: int = 25, seed: int = 0, progress: bool = True, desc: str = "meta-train",
-               checkpoint=None, config: Optional[dict] = None, on_step=None, target: str = "derivative") -> History:
+               checkpoint=None, config: Optional[dict] = None, on_step=None, target: str = "derivative",
+               val: Optional[TrajectoryData] = None, patience: Optional[int] = None,
+               validate_every: int = 50) -> History:
     """Meta-tailoring: minimise the task loss of the *tailored* model.
 
     Each step draws ``batch_size`` training trajectories and tailors the model
@@ -163,7 +220,9 @@ def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: flo
     HNN protocol's loss of the *tailored* vector field, MSE to ``dx/dt`` at
     that trajectory's observed states; with ``target="trajectory"``, the MSE
     of the tailored rollout to the observed (noisy) states. Gradients reach
-    ``θ``, the embedding ``φ`` (second order) and a learned inner lr.
+    ``θ``, the embedding ``φ`` (second order) and a learned inner lr. With ``val``, the
+    tailored rollout RMSE on those held-out trajectories picks the best step, and
+    ``patience`` stops early (as in :func:`pretrain`).
     """
     if target not in ("derivative", "trajectory"):
         raise ValueError(f"target must be 'derivative' or 'trajectory', got {target!r}")
@@ -187,9 +246,13 @@ def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: flo
         pred = net.tailored_field(x[idx], res)  # (b, T + 1, D)
         return ((pred - data.dxdt[idx]) ** 2).mean(), {"reverted": res.n_reverted}
 
+    config = config or {"stage": desc, "steps": steps, "data": data.meta}
+    if val is not None:
+        config = {**config, "val": val.meta}
     return fit(modules=modules, loss_fn=loss_fn, steps=steps, lr=lrs, seed=seed, progress=progress, desc=desc,
-               checkpoint=checkpoint, config=config or {"stage": desc, "steps": steps, "data": data.meta},
-               on_step=on_step)
+               checkpoint=checkpoint, config=config, on_step=on_step,
+               validate=None if val is None else (lambda: train_rollout_rmse(net, val)),
+               validate_every=validate_every, patience=patience or None)
 
 
 def _rollout_plain(model: nn.Module, x0: Tensor, n_steps: int, dt: float, integrator: str) -> Tensor:
@@ -300,8 +363,13 @@ def run_physics(
         return None if folder is None else folder / f"{sys_.name}_{mode}_seed{cfg.seed}_{stage}.pt"
 
     seed_everything(cfg.seed)
-    train, test = make_dataset(sys_, seed=cfg.seed)
+    n_traj = cfg.n_train + cfg.n_test
+    train, test = make_dataset(sys_, seed=cfg.seed, n_traj=n_traj, train_fraction=cfg.n_train / n_traj,
+                               noise_std=cfg.noise_std, n_points=cfg.n_points)
     train, test = train.to(dev), test.to(dev)
+    val = None
+    if cfg.n_val:  # the last n_val training trajectories pick the stopping step, λ_in and the keep rule
+        train, val = split_trajectories(train, cfg.n_train - cfg.n_val)
 
     out: Dict[str, Dict] = {"rmse": {}, "energy_drift": {}, "inner_lr": {}, "reverted": {}, "rmse_per_horizon": {},
                             "meta_trained": {}}
@@ -317,8 +385,9 @@ def run_physics(
 
     torch.manual_seed(cfg.seed)
     vanilla = MLP(hidden=cfg.hidden, cn=cfg.tailor_mode == "cn").to(dev)
+    stop = dict(val=val, patience=cfg.patience, validate_every=max(1, cfg.pretrain_steps // cfg.validations))
     pretrain(vanilla, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
-             seed=cfg.seed, progress=progress, desc=f"{sys_.name}: vanilla MLP", checkpoint=ck("vanilla"))
+             seed=cfg.seed, progress=progress, desc=f"{sys_.name}: vanilla MLP", checkpoint=ck("vanilla"), **stop)
     record("vanilla", evaluate(vanilla, test, system=sys_, integrator=cfg.integrator))
     models["vanilla"] = vanilla
 
@@ -326,13 +395,13 @@ def run_physics(
         torch.manual_seed(cfg.seed)
         hnn = HNN(hidden=cfg.hidden).to(dev)
         pretrain(hnn, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
-                 seed=cfg.seed, progress=progress, desc=f"{sys_.name}: HNN", checkpoint=ck("hnn"))
+                 seed=cfg.seed, progress=progress, desc=f"{sys_.name}: HNN", checkpoint=ck("hnn"), **stop)
         record("hnn", evaluate(hnn, test, system=sys_, integrator=cfg.integrator))
         models["hnn"] = hnn
 
     def tailored(name: str, emb: nn.Module, *, learn: bool = False, tailor: bool = True) -> NoetherNetwork:
         run = build_tailored(vanilla, emb, train, cfg, tailor=tailor, learn=learn, progress=progress,
-                             desc=f"{sys_.name}: {name}", checkpoint=ck(name))
+                             desc=f"{sys_.name}: {name}", checkpoint=ck(name), val=val)
         out["meta_trained"][name] = run.meta_trained
         return run.net
 

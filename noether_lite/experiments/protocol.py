@@ -42,7 +42,7 @@ class TailoredRun:
         inner_lr: ``λ_in`` chosen on training data (0.0: no rate helped; the control: 0.0).
         grid: training score for each ``λ_in`` tried.
         meta_trained: whether meta-training was kept.
-        train_score: the selection score of ``net`` (rollout RMSE on the training trajectories).
+        train_score: the selection score of ``net`` (rollout RMSE on the training trajectories, or on ``val`` when given).
         history: the meta-training history (``None`` when it did not run).
     """
 
@@ -67,6 +67,7 @@ def build_tailored(
     progress: bool = True,
     desc: str = "meta-train",
     checkpoint=None,
+    val: Optional[TrajectoryData] = None,
 ) -> TailoredRun:
     """Choose ``λ_in``, meta-train, keep it only if it helps, all on ``train``.
 
@@ -81,12 +82,16 @@ def build_tailored(
         meta_steps: meta-training steps (default ``cfg.meta_steps``; 0 = choose ``λ_in`` only).
         grid: the ``λ_in`` grid (default ``cfg.lr_grid``).
         checkpoint: file for the meta-training stage (resumed when it exists).
+        val: held-out training trajectories. When given, they (not ``train``) choose
+            ``λ_in``, the meta-training step to keep (early stopping with ``cfg.patience``)
+            and whether to keep meta-training at all; ``train`` is then only fitted.
     """
     from .physics import meta_train, select_inner_lr, train_rollout_rmse
 
     meta_steps = cfg.meta_steps if meta_steps is None else meta_steps
     grid = tuple(cfg.lr_grid if grid is None else grid)
     dev = train.x.device
+    score_on = train if val is None else val
 
     def network(model: nn.Module, emb: nn.Module, tcfg: TailorConfig) -> NoetherNetwork:
         return NoetherNetwork(model, emb, dt=train.dt, integrator=cfg.integrator, loss_form=cfg.loss_form,
@@ -97,7 +102,7 @@ def build_tailored(
     if tailor and cfg.inner_steps > 0:
         probe = network(copy.deepcopy(vanilla), embedding.to(dev),
                         TailorConfig(steps=cfg.inner_steps, inner_lr=1e-5, mode=cfg.tailor_mode))
-        lr, scores = select_inner_lr(probe, train, grid=grid)
+        lr, scores = select_inner_lr(probe, score_on, grid=grid)
         if learn:
             lr = lr or min(grid)
         net = network(probe.model, probe.embedding,
@@ -113,12 +118,13 @@ def build_tailored(
         before = copy.deepcopy(net)
         run.history = meta_train(net, train, steps=meta_steps, lr=cfg.meta_lr, embedding_lr=cfg.embedding_lr,
                                  batch_size=cfg.meta_batch, seed=cfg.seed, progress=progress, desc=desc,
-                                 checkpoint=checkpoint)
-        after_score, before_score = train_rollout_rmse(net, train), train_rollout_rmse(before, train)
+                                 checkpoint=checkpoint, val=val, patience=cfg.patience,
+                                 validate_every=max(1, meta_steps // cfg.validations))
+        after_score, before_score = train_rollout_rmse(net, score_on), train_rollout_rmse(before, score_on)
         run.meta_trained = after_score <= before_score
         if not run.meta_trained:
             run.net = before
         run.train_score = after_score if run.meta_trained else before_score
     else:
-        run.train_score = train_rollout_rmse(net, train)
+        run.train_score = train_rollout_rmse(net, score_on)
     return run

@@ -171,7 +171,12 @@ def spring(k: float = 1.0, m: float = 1.0) -> System:
 
 
 def pendulum(coefficient: float = 3.0, *, name: str = "pendulum") -> System:
-    """Ideal pendulum, ``H = c (1 - cos q) + p²``; ``c = 3`` as in the Noether paper (HNN used 2)."""
+    """Ideal pendulum, ``H = c (1 - cos q) + p²``; ``c = 3`` as in the Noether paper.
+
+    The HNN repository's ``experiment-pend/data.py`` has had two versions: commit 393a0c1 uses
+    ``c = 2``, ``σ = 0.05`` and radii 0.2-2.0 (the radii and noise used here); commit 4009db6 uses
+    ``c = 3``, ``σ = 0.1`` and radii 1.3-2.3 (``make_dataset(..., noise_std=0.1, radius=(1.3, 2.3))``).
+    """
     return System(
         name=name,
         hamiltonian=lambda q, p: coefficient * (1 - torch.cos(q)) + p**2,

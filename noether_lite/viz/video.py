@@ -21,28 +21,58 @@ def _img(x: Tensor):
     return x.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()  # (H, W, 3)
 
 
-def frame_strip(rows: Dict[str, Tensor], *, clip: int = 0, every: int = 2, start: int = 0, title: Optional[str] = None):
+def frame_strip(rows: Dict[str, Tensor], *, clip: int = 0, every: int = 2, start: int = 0,
+                title: Optional[str] = None, motion: bool = True):
     """Rows of frames (e.g. truth, SVG, Noether), each ``(B, T, 3, H, W)``; every ``every``-th frame.
+
+    Frames are drawn pixel for pixel (no smoothing), so a 32×32 frame is a crisp mosaic rather
+    than a blur. With ``motion`` a last column shows, per row, where the frames differ from the
+    first one shown (the largest change over the strip, per pixel): the track of what moves, and
+    whether a prediction moves at all.
 
     Returns:
         the matplotlib figure.
     """
+    if not rows:
+        raise ValueError("frame_strip needs at least one row of frames")
+    for name, v in rows.items():
+        if v.dim() != 5 or v.shape[2] != 3:
+            raise ValueError(f"row {name!r}: frames must be (B, T, 3, H, W), got {tuple(v.shape)}")
+        if not 0 <= clip < v.shape[0]:
+            raise ValueError(f"clip must be in [0, {v.shape[0] - 1}] (row {name!r} has {v.shape[0]} clips), got {clip}")
+    if every < 1 or start < 0:
+        raise ValueError(f"every must be >= 1 and start >= 0, got every={every}, start={start}")
     plt = _plt()
     names = list(rows)
     T = min(v.shape[1] for v in rows.values())
     idx = list(range(start, T, every))
-    fig, axes = plt.subplots(len(names), len(idx), figsize=(1.1 * len(idx), 1.2 * len(names)), squeeze=False)
+    if not idx:
+        raise ValueError(f"start={start} is past the last frame ({T - 1})")
+    cols = len(idx) + bool(motion)
+    fig, axes = plt.subplots(len(names), cols, figsize=(1.35 * cols, 1.45 * len(names)), squeeze=False)
     for r, name in enumerate(names):
         for c, t in enumerate(idx):
             ax = axes[r][c]
-            ax.imshow(_img(rows[name][clip, t]))
+            ax.imshow(_img(rows[name][clip, t]), interpolation="nearest")
             ax.set_xticks([]); ax.set_yticks([])
             if c == 0:
-                ax.set_ylabel(name, fontsize=9)
+                ax.set_ylabel(name, fontsize=11)
             if r == 0:
-                ax.set_title(f"t+{t + 1}", fontsize=8)
+                ax.set_title(f"t+{t + 1}", fontsize=10)
+    if motion:  # one colour scale for every row, so that "moved less" reads as darker
+        changes = []
+        for name in names:
+            frames = rows[name][clip, idx].detach().float().cpu().clamp(0, 1)
+            changes.append((frames - frames[:1]).abs().amax(dim=(0, 1)))  # (H, W): largest change
+        top = max(float(c.max()) for c in changes) or 1.0
+        for r, change in enumerate(changes):
+            ax = axes[r][-1]
+            ax.imshow(change.numpy(), cmap="magma", vmin=0, vmax=top, interpolation="nearest")
+            ax.set_xticks([]); ax.set_yticks([])
+            if r == 0:
+                ax.set_title("what moved", fontsize=10)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -111,3 +111,60 @@ def test_a_time_budget_stops_early_with_a_checkpoint_that_resumes(tmp_path):
     assert h.steps_done == 7
     h = nl.fit(modules={"w": w}, loss_fn=loss_fn, steps=50, progress=False, checkpoint=ck)
     assert h.steps_done == 50
+
+
+def _walker():
+    """One weight w, trained towards 2; validation prefers w = 1 (it is passed on the way)."""
+    w = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(w.weight)
+    return w, (lambda gen: (w.weight - 2.0).pow(2).sum()), (lambda: float((w.weight.detach() - 1.0).pow(2).sum()))
+
+
+def test_early_stopping_keeps_the_best_validated_weights_and_stops_when_they_stop_improving():
+    w, loss, val = _walker()
+    hist = nl.fit(modules={"w": w}, loss_fn=loss, steps=200, lr=0.05, progress=False,
+                  validate=val, validate_every=2, patience=3)
+    assert hist.stopped_early and hist.steps_done < 200
+    best = min(range(len(hist.val_loss)), key=hist.val_loss.__getitem__)
+    assert hist.best_step == hist.val_step[best]
+    assert hist.val_step[-1] - hist.best_step == 3 * 2  # three validations without improvement
+    assert val() == pytest.approx(hist.val_loss[best])  # the best weights were restored, not the last
+    assert abs(float(w.weight.detach()) - 1.0) < 0.1
+
+    w2, loss2, val2 = _walker()  # without patience: all steps, the best weights still restored
+    hist2 = nl.fit(modules={"w": w2}, loss_fn=loss2, steps=60, lr=0.05, progress=False, validate=val2,
+                   validate_every=2)
+    assert not hist2.stopped_early and hist2.steps_done == 60
+    assert val2() == pytest.approx(min(hist2.val_loss))
+
+
+def test_an_early_stopped_run_resumes_to_the_same_weights(tmp_path):
+    w, loss, val = _walker()
+    nl.fit(modules={"w": w}, loss_fn=loss, steps=200, lr=0.05, progress=False, validate=val, validate_every=2,
+           patience=3)
+    ck = tmp_path / "es.pt"
+    w2, loss2, val2 = _walker()
+    nl.fit(modules={"w": w2}, loss_fn=loss2, steps=200, lr=0.05, progress=False, validate=val2, validate_every=2,
+           patience=3, checkpoint=ck, stop_at=10)  # a partial run (as if interrupted)
+    w3 = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(w3.weight)
+    val3 = lambda: float((w3.weight.detach() - 1.0).pow(2).sum())  # noqa: E731
+    h3 = nl.fit(modules={"w": w3}, loss_fn=lambda g: (w3.weight - 2.0).pow(2).sum(), steps=200, lr=0.05,
+                progress=False, validate=val3, validate_every=2, patience=3, checkpoint=ck)
+    assert torch.equal(w3.weight, w.weight) and h3.stopped_early
+    again = nl.fit(modules={"w": w3}, loss_fn=lambda g: (w3.weight - 2.0).pow(2).sum(), steps=200, lr=0.05,
+                   progress=False, validate=val3, validate_every=2, patience=3, checkpoint=ck)
+    assert torch.equal(w3.weight, w.weight) and again.steps_done == h3.steps_done  # finished: nothing more
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(patience=3), "patience needs validate"),
+    (dict(validate=lambda: 0.0, patience=0), "patience must be an integer >= 1"),
+    (dict(validate=lambda: 0.0, validate_every=0), "validate_every must be an integer >= 1"),
+    (dict(validate=3.0), "validate must be a function"),
+])
+def test_early_stopping_arguments_are_checked_before_any_step(kwargs, match):
+    w, loss, _ = _walker()
+    with pytest.raises(ValueError, match=match):
+        nl.fit(modules={"w": w}, loss_fn=loss, steps=5, progress=False, **kwargs)
+    assert float(w.weight) == 0.0

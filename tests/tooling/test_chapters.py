@@ -85,3 +85,17 @@ def test_a_missing_notebook_is_reported(tmp_path):
     md = tmp_path / "02_demo.md"
     md.write_text(SOURCE)
     assert "is missing" in chapters.differences(md, md.with_suffix(".ipynb"))[0]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("folder", ["book", "solutions"])
+def test_no_code_line_is_wider_than_88_characters(folder):
+    """The HTML shows 88 characters of code; a wider line wraps or is clipped for the reader."""
+    wide = []
+    for nb_path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(nb_path, as_version=4).cells:
+            if cell.cell_type == "code":
+                wide += [f"{nb_path.name}: {line}" for line in cell.source.splitlines() if len(line) > 88]
+    assert not wide, "\n".join(wide)

@@ -66,3 +66,23 @@ def test_describe_bench_reads_each_meta_step_against_the_same_runs_svg_step():
                     {"config": "exact", "time_ratio": 3.84, "memory_ratio": 3.34, "ops_ratio": 16.8}]}
     assert describe_bench(run) == "meta, exact: 3.8x the time of an SVG step, 3.3x its memory per clip, 17x its operators"
     assert describe_bench({"rows": []}) == "no meta-step configuration in this run"
+
+
+def test_frame_strip_draws_crisp_frames_and_where_they_changed():
+    from noether_lite.viz.video import frame_strip
+
+    clip = torch.zeros(1, 7, 3, 8, 8)
+    for t in range(7):  # a bright pixel walking along the diagonal
+        clip[0, t, :, t, t] = 1.0
+    fig = frame_strip({"truth": clip, "still": torch.zeros(1, 7, 3, 8, 8)}, every=3)
+    assert len(fig.axes) == 2 * 4  # frames 0, 3, 6 and the motion column, per row
+    moved = fig.axes[3].images[0].get_array()
+    assert moved[0, 0] == 1 and moved[3, 3] == 1 and moved[6, 6] == 1 and moved.sum() == 3
+    assert fig.axes[7].images[0].get_array().sum() == 0  # a still row shows no motion
+    assert fig.axes[0].images[0].get_interpolation() == "nearest"
+    with pytest.raises(ValueError, match="clip must be in"):
+        frame_strip({"truth": clip}, clip=1)
+    with pytest.raises(ValueError, match=r"\(B, T, 3, H, W\)"):
+        frame_strip({"truth": clip[0]})
+    with pytest.raises(ValueError, match="past the last frame"):
+        frame_strip({"truth": clip}, start=9)
