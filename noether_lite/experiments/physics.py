@@ -347,7 +347,9 @@ def run_physics(
 
     Returns:
         A JSON-ready dict ``{"system", "mode", "seed", "rmse": {...}, "energy_drift": {...},
-        "inner_lr": {...}, "reverted": {...}, "rmse_per_horizon": {...}, "config", "seconds"}``.
+        "inner_lr": {...}, "reverted": {...}, "rmse_per_horizon": {...}, "meta_trained": {...},
+        "steps": {...} (optimisation steps of each stage: fewer than the schedule when it stopped
+        early), "config", "seconds"}``.
     """
     t_start = time.perf_counter()
     sys_ = get_system(system)
@@ -372,7 +374,7 @@ def run_physics(
         train, val = split_trajectories(train, cfg.n_train - cfg.n_val)
 
     out: Dict[str, Dict] = {"rmse": {}, "energy_drift": {}, "inner_lr": {}, "reverted": {}, "rmse_per_horizon": {},
-                            "meta_trained": {}}
+                            "meta_trained": {}, "steps": {}}
     models: Dict[str, nn.Module] = {}
     trajs: Dict[str, Tensor] = {}
 
@@ -386,8 +388,10 @@ def run_physics(
     torch.manual_seed(cfg.seed)
     vanilla = MLP(hidden=cfg.hidden, cn=cfg.tailor_mode == "cn").to(dev)
     stop = dict(val=val, patience=cfg.patience, validate_every=max(1, cfg.pretrain_steps // cfg.validations))
-    pretrain(vanilla, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
-             seed=cfg.seed, progress=progress, desc=f"{sys_.name}: vanilla MLP", checkpoint=ck("vanilla"), **stop)
+    hist = pretrain(vanilla, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
+                    seed=cfg.seed, progress=progress, desc=f"{sys_.name}: vanilla MLP", checkpoint=ck("vanilla"),
+                    **stop)
+    out["steps"]["vanilla"] = hist.steps_done
     record("vanilla", evaluate(vanilla, test, system=sys_, integrator=cfg.integrator))
     models["vanilla"] = vanilla
 
@@ -403,6 +407,7 @@ def run_physics(
         run = build_tailored(vanilla, emb, train, cfg, tailor=tailor, learn=learn, progress=progress,
                              desc=f"{sys_.name}: {name}", checkpoint=ck(name), val=val)
         out["meta_trained"][name] = run.meta_trained
+        out["steps"][name] = run.history.steps_done if run.history is not None else 0
         return run.net
 
     def noether(name: str, emb: nn.Module, learn: bool = False) -> None:

@@ -111,7 +111,7 @@ def run_study(
 
     Returns:
         ``{"spec", "runs": [per value and seed: rmse, energy_drift, meta_trained, inner_lr,
-        steps, seconds], "summary": [per value: mean RMSE per method and the paired
+        steps (per stage, after early stopping), seconds], "summary": [per value: mean RMSE per method and the paired
         intervals "oracle_minus_control", "learned_minus_control"], "seconds", "command"}``.
     """
     get_system(system)
@@ -155,7 +155,7 @@ def run_study(
             res = run_physics(system, config=cfg, device=device, methods=methods, progress=False)
             runs.append({"value": v, "seed": s, "rmse": res["rmse"], "energy_drift": res["energy_drift"],
                          "meta_trained": res["meta_trained"], "inner_lr": res["inner_lr"],
-                         "seconds": res["seconds"]})
+                         "steps": res["steps"], "seconds": res["seconds"]})
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(f"{vary}={v} seed {s}: {res['seconds']:.0f} s")
