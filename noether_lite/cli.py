@@ -168,12 +168,64 @@ def _ints(flag: str, text: Optional[str], *, minimum: int) -> Optional[List[int]
     return values
 
 
+# ----------------------------------------------------------------------------- systems
+def _system_flags(p: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    p.add_argument("--system", default="pendulum", metavar="NAME|MODULE:ATTR",
+                   help=f"a registered system ({', '.join(names)}) or a System of yours as module:attr")
+    p.add_argument("--hamiltonian", default=None, metavar="EXPR",
+                   help="a Hamiltonian as a formula in q, p or q1..qn, p1..pn, e.g. 'p**2/2 + 1 - cos(q)' "
+                        "(the system is then named by --system, default 'custom')")
+    p.add_argument("--invariant", dest="invariants", action="append", default=[], metavar="EXPR",
+                   help="with --hamiltonian: one more conserved quantity, e.g. 'q1*p2 - q2*p1' (repeatable)")
+
+
+def _resolve_system(args: argparse.Namespace) -> None:
+    """Make ``args.system`` a registered name: a formula (``--hamiltonian``), a ``module:attr``
+    import, or a name already in the registry (checked here, before any work)."""
+    import importlib
+
+    from .systems.hamiltonians import SYSTEMS, System, register_system
+
+    if args.hamiltonian is not None:
+        from .systems.expressions import system_from_formula
+
+        name = args.system if args.system != "pendulum" else "custom"
+        if name in ("pendulum", "spring", "damped"):
+            raise UsageError(f"--system {name} is built in; name your formula's system otherwise")
+        try:
+            register_system(system_from_formula(args.hamiltonian, invariants=args.invariants, name=name),
+                            overwrite=True)
+        except (ValueError, TypeError) as e:
+            raise UsageError(f"--hamiltonian: {e}") from None
+        args.system = name
+        return
+    if args.invariants:
+        raise UsageError("--invariant needs --hamiltonian (a registered system brings its own invariants)")
+    if ":" in args.system:
+        module, _, attr = args.system.partition(":")
+        try:
+            obj = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as e:
+            raise UsageError(f"--system {args.system}: cannot import it ({type(e).__name__}: {e})") from None
+        if callable(obj) and not isinstance(obj, System):
+            obj = obj()
+        if not isinstance(obj, System):
+            raise UsageError(f"--system {args.system} is a {type(obj).__name__}, not a noether_lite System")
+        register_system(obj, overwrite=True)
+        args.system = obj.name
+        return
+    if args.system not in SYSTEMS.names():
+        raise UsageError(f"--system {args.system!r}: not a registered system; choose from "
+                         f"{', '.join(SYSTEMS.names())}, pass module:attr, or give --hamiltonian")
+
+
 # ----------------------------------------------------------------------------- physics
 def _physics(args: argparse.Namespace) -> int:
     from .experiments.physics import METHODS, PhysicsConfig, run_physics
 
     if args.command == "pendulum":
         print("note: `noether-lite pendulum` is deprecated; use `noether-lite physics` (same flags)", file=sys.stderr)
+    _resolve_system(args)
     out = _output(args.json)
     ckpt = _folder(args.ckpt_dir, "--ckpt-dir")
     cfg = PhysicsConfig.for_mode(args.system, quick=args.mode == "quick", seed=args.seed)
@@ -206,6 +258,7 @@ def _symbolic(args: argparse.Namespace) -> int:
     from .experiments.physics import PhysicsConfig
     from .experiments.symbolic import run_symbolic
 
+    _resolve_system(args)
     out = _output(args.json)
     ckpt = _folder(args.ckpt_dir, "--ckpt-dir")
     sets = parse_sets(args.sets)
@@ -326,6 +379,7 @@ def _numbers(flag: str, text: str) -> List[float]:
 def _study(args: argparse.Namespace) -> int:
     from .experiments.study import STUDY_METHODS, run_study, study_table
 
+    _resolve_system(args)
     out = _output(args.json)
     values = _numbers("--values", args.values)
     methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else STUDY_METHODS
@@ -354,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("physics", aliases=["pendulum"], parents=[_common()],
                        help="vanilla MLP vs HNN vs Noether Networks on a physical system ('pendulum': deprecated)")
-    p.add_argument("--system", default="pendulum", choices=SYSTEMS.names())
+    _system_flags(p, SYSTEMS.names())
     p.add_argument("--pretrain-steps", type=int, default=None, help="shortcut for --set pretrain_steps=N")
     p.add_argument("--meta-steps", type=int, default=None, help="shortcut for --set meta_steps=N")
     p.add_argument("--hidden", type=int, default=None, help="shortcut for --set hidden=N (MLP width, 200)")
@@ -365,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("symbolic", parents=[_common()],
                        help="discover conserved quantities symbolically (paper section 3a)")
-    s.add_argument("--system", default="pendulum", choices=SYSTEMS.names())
+    _system_flags(s, SYSTEMS.names())
     s.add_argument("--max-depth", type=int, default=None, help="expression depth (default: 2 quick, 3 full)")
     s.add_argument("--noisy", action="store_true", help="search on the noisy observations instead of true states")
     s.add_argument("--no-tailor", dest="tailor", action="store_false", help="search only; skip the RMSE evaluation")
@@ -374,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("study", parents=[_common()],
                         help="controlled study: Noether Networks against the control as data, noise or horizon vary")
-    st.add_argument("--system", default="pendulum", choices=SYSTEMS.names())
+    _system_flags(st, SYSTEMS.names())
     st.add_argument("--vary", required=True, choices=("n_train", "noise", "horizon"),
                     help="training trajectories, observation noise σ, or observed points per trajectory")
     st.add_argument("--values", required=True, help="comma-separated values of --vary, e.g. 5,10,25")

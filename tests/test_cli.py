@@ -172,3 +172,39 @@ def test_study_from_the_command_line_prints_its_table_and_writes_its_json(tmp_pa
     res = json.loads(out.read_text())
     assert [r["value"] for r in res["summary"]] == [0, 0.1] and res["spec"]["overrides"]["meta_steps"] == 3
     assert res["runs"][0]["seed"] == 0 and res["runs"][1]["seed"] == 1
+
+
+def test_a_hamiltonian_formula_with_two_degrees_of_freedom_runs_from_the_command_line(captured, capsys):
+    assert cli.main(["physics", "--hamiltonian", "(p1**2 + p2**2)/2 + (q1**2 + q2**2)**2/4",
+                     "--invariant", "q1*p2 - q2*p1", "--system", "central_cli", "--no-progress"]) == 0
+    from noether_lite.systems.hamiltonians import get_system
+
+    sys_ = get_system("central_cli")
+    assert captured["config"].system == "central_cli" and (sys_.dof, sys_.n_conserved) == (2, 2)
+
+
+def test_a_users_system_is_imported_as_module_attr(captured, tmp_path, monkeypatch):
+    (tmp_path / "my_systems.py").write_text(
+        "from noether_lite.systems.hamiltonians import System\n"
+        "quartic = System(name='quartic_cli', hamiltonian=lambda q, p: q**4 + p**2)\n"
+        "not_a_system = 3\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert cli.main(["physics", "--system", "my_systems:quartic", "--no-progress"]) == 0
+    assert captured["config"].system == "quartic_cli"
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["physics", "--hamiltonian", "__import__('os')"], "unknown name"),
+    (["physics", "--hamiltonian", "q**2 + p**2", "--invariant", "q1*p2"], "expected 1"),
+    (["physics", "--invariant", "q*p"], "--invariant needs --hamiltonian"),
+    (["physics", "--system", "nosuch"], "not a registered system"),
+    (["physics", "--system", "nosuchmodule_xyz:thing"], "cannot import it"),
+    (["physics", "--system", "math:pi"], "not a noether_lite System"),
+    (["physics", "--hamiltonian", "q**2 + p**2", "--system", "spring"], "is built in"),
+    (["study", "--vary", "noise", "--values", "0", "--hamiltonian", "q +"], "cannot parse"),
+])
+def test_bad_systems_are_refused_with_one_line_before_any_work(argv, match, captured, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1 and "Traceback" not in err
+    assert "config" not in captured

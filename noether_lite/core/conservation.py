@@ -66,7 +66,8 @@ def noether_loss(g: Embedding, traj: Tensor, *, form: str = "start", state_ndim:
 
 
 class OracleEmbedding(nn.Module):
-    """The system's true energy as a 1-d Noether embedding: ``g(x) = H(x)``."""
+    """The system's true conserved quantities as a Noether embedding: ``g(x) = H(x)``, or
+    ``(H, I_1, ..., I_m)`` for a system with ``invariants`` (``(..., k)``, ``k = 1 + m``)."""
 
     def __init__(self, system: Union[str, "System"]) -> None:
         from ..systems.hamiltonians import get_system  # systems import core.registry: no cycle at import time
@@ -75,7 +76,7 @@ class OracleEmbedding(nn.Module):
         self.system = get_system(system)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.system.energy(x).unsqueeze(-1)
+        return self.system.conserved(x)
 
 
 class FormulaEmbedding(nn.Module):

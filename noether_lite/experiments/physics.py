@@ -386,7 +386,7 @@ def run_physics(
         trajs[name] = ev["traj"]
 
     torch.manual_seed(cfg.seed)
-    vanilla = MLP(hidden=cfg.hidden, cn=cfg.tailor_mode == "cn").to(dev)
+    vanilla = MLP(dim=sys_.dim, hidden=cfg.hidden, cn=cfg.tailor_mode == "cn").to(dev)
     stop = dict(val=val, patience=cfg.patience, validate_every=max(1, cfg.pretrain_steps // cfg.validations))
     hist = pretrain(vanilla, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
                     seed=cfg.seed, progress=progress, desc=f"{sys_.name}: vanilla MLP", checkpoint=ck("vanilla"),
@@ -397,7 +397,7 @@ def run_physics(
 
     if "hnn" in methods:
         torch.manual_seed(cfg.seed)
-        hnn = HNN(hidden=cfg.hidden).to(dev)
+        hnn = HNN(dim=sys_.dim, hidden=cfg.hidden).to(dev)
         pretrain(hnn, train, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
                  seed=cfg.seed, progress=progress, desc=f"{sys_.name}: HNN", checkpoint=ck("hnn"), **stop)
         record("hnn", evaluate(hnn, test, system=sys_, integrator=cfg.integrator))
@@ -420,7 +420,8 @@ def run_physics(
         noether("noether_oracle", OracleEmbedding(sys_))
     if "noether_learned" in methods:
         torch.manual_seed(cfg.seed)
-        noether("noether_learned", EmbeddingMLP(out_dim=cfg.embedding_dim, hidden=cfg.embedding_hidden), learn=True)
+        noether("noether_learned", EmbeddingMLP(dim=sys_.dim, out_dim=cfg.embedding_dim, hidden=cfg.embedding_hidden),
+                learn=True)
     if embedding is not None:
         noether("noether_custom", embedding)
     if "vanilla_tuned" in methods:

@@ -69,6 +69,9 @@ def run_symbolic(
             torch.set_num_threads(old)
     t0 = time.perf_counter()
     sys_ = get_system(system)
+    if sys_.dof != 1:
+        raise ValueError(f"the symbolic search's grammar is over one q and one p; system {sys_.name!r} has "
+                         f"{sys_.dof} degrees of freedom (use physics or study for it)")
     folder = check_output_folder(default_ckpt_dir(ckpt_dir), "ckpt_dir")
 
     def ck(stage: str):

@@ -74,11 +74,11 @@ class TrajectoryData:
         return self.x.reshape(-1, self.x.shape[-1]), self.dxdt.reshape(-1, self.x.shape[-1])
 
 
-def _initial_states(n: int, radius: Tuple[float, float], gen: torch.Generator, dtype) -> Tensor:
-    direction = torch.randn(n, 2, generator=gen, dtype=dtype)
+def _initial_states(n: int, radius: Tuple[float, float], gen: torch.Generator, dtype, dim: int = 2) -> Tensor:
+    direction = torch.randn(n, dim, generator=gen, dtype=dtype)
     direction = direction / direction.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     r = radius[0] + (radius[1] - radius[0]) * torch.rand(n, 1, generator=gen, dtype=dtype)
-    return direction * r  # (n, 2)
+    return direction * r  # (n, dim)
 
 
 def make_dataset(
@@ -124,7 +124,7 @@ def make_dataset(
         raise ValueError(f"noise_std must be >= 0, got {noise_std}")
 
     gen = torch.Generator().manual_seed(int(seed))
-    x0 = _initial_states(n_traj, radius, gen, torch.float64)
+    x0 = _initial_states(n_traj, radius, gen, torch.float64, sys_.dim)
     dt = (t_span[1] - t_span[0]) / (n_points - 1)
     with torch.no_grad():
         clean = integrate(sys_.vector_field, x0, n_steps=n_points - 1, dt=dt, method="rk4", substeps=substeps)

@@ -35,11 +35,18 @@ def leapfrog_step(f: VectorField, x: Tensor, dt: float) -> Tensor:
     Uses only the vector field: ``dp/dt`` at the current ``q`` (it must not
     depend on ``p`` for the method to be symplectic, as for ``T(p) + V(q)``).
     """
-    q, p = x[..., 0], x[..., 1]
-    p_half = p + 0.5 * dt * f(torch.stack([q, p], -1))[..., 1]
-    q_new = q + dt * f(torch.stack([q, p_half], -1))[..., 0]
-    p_new = p_half + 0.5 * dt * f(torch.stack([q_new, p_half], -1))[..., 1]
-    return torch.stack([q_new, p_new], -1)
+    if x.shape[-1] == 2:  # one degree of freedom
+        q, p = x[..., 0], x[..., 1]
+        p_half = p + 0.5 * dt * f(torch.stack([q, p], -1))[..., 1]
+        q_new = q + dt * f(torch.stack([q, p_half], -1))[..., 0]
+        p_new = p_half + 0.5 * dt * f(torch.stack([q_new, p_half], -1))[..., 1]
+        return torch.stack([q_new, p_new], -1)
+    n = x.shape[-1] // 2  # (q1..qn, p1..pn)
+    q, p = x[..., :n], x[..., n:]
+    p_half = p + 0.5 * dt * f(torch.cat([q, p], -1))[..., n:]
+    q_new = q + dt * f(torch.cat([q, p_half], -1))[..., :n]
+    p_new = p_half + 0.5 * dt * f(torch.cat([q_new, p_half], -1))[..., n:]
+    return torch.cat([q_new, p_new], -1)
 
 
 INTEGRATORS = {"euler": euler_step, "rk4": rk4_step, "leapfrog": leapfrog_step}
