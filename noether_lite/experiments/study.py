@@ -21,7 +21,8 @@ from ..core.outputs import check_output_file, write_json
 from ..systems.hamiltonians import get_system
 from .physics import METHODS, PhysicsConfig, run_physics
 
-__all__ = ["VARY", "STUDY_METHODS", "study_config", "run_study", "paired_interval", "study_table"]
+__all__ = ["VARY", "STUDY_METHODS", "study_config", "run_study", "paired_interval", "study_table", "describe_study",
+           "study_results"]
 
 #: What a study can vary, and the :class:`PhysicsConfig` field each one sets.
 VARY = {"n_train": "n_train", "noise": "noise_std", "horizon": "n_points"}
@@ -214,3 +215,41 @@ def study_table(result: Dict[str, Any]) -> str:
                      f"{r.get('noether_oracle', math.nan):8.4f} {r.get('noether_learned', math.nan):8.4f} | "
                      f"{cell('oracle_minus_control')} | {cell('learned_minus_control')}")
     return "\n".join(lines)
+
+
+def describe_study(result: Dict[str, Any]) -> str:
+    """A plain-language reading of a study, computed from its numbers: for each Noether
+    Network, at which values its 95 % interval against the control lies below zero (it
+    helped), above zero (it hurt), or spans zero (no measurable difference)."""
+    spec, rows = result["spec"], result["summary"]
+    lines = []
+    for key, name in (("oracle_minus_control", "the oracle"), ("learned_minus_control", "the learned g_φ")):
+        if not rows or key not in rows[0]:
+            continue
+        better = [r["value"] for r in rows if r[key]["hi"] < 0]
+        worse = [r["value"] for r in rows if r[key]["lo"] > 0]
+        best = min(rows, key=lambda r: r[key]["mean"] / r["rmse"]["vanilla_tuned"])
+        gain = -100 * best[key]["mean"] / best["rmse"]["vanilla_tuned"]
+        parts = [f"{spec['system']}, {name} against the control, over {len(spec['seeds'])} seeds:"]
+        parts.append(f"better at {spec['vary']} = {', '.join(map(str, better))}" if better else
+                     "never better by an interval that excludes zero")
+        if worse:
+            parts.append(f"worse at {spec['vary']} = {', '.join(map(str, worse))}")
+        parts.append(f"largest mean gain {gain:+.1f} % at {spec['vary']} = {best['value']}")
+        lines.append(parts[0] + " " + "; ".join(parts[1:]) + ".")
+    return "\n".join(lines)
+
+
+def study_results(name: Optional[str] = None, folder=None) -> Dict[str, Any]:
+    """The full-mode studies that ship with the package (``noether_lite/experiments/results/``),
+    ``{file stem: result}``, or one of them by ``name`` (e.g. ``"study_pendulum_n_train_full"``).
+    ``folder`` reads another folder of :func:`run_study` JSON files instead."""
+    from importlib.resources import files
+
+    where = Path(folder) if folder is not None else Path(str(files("noether_lite.experiments").joinpath("results")))
+    out = {f.stem: json.loads(f.read_text(encoding="utf-8")) for f in sorted(where.glob("study_*.json"))}
+    if name is None:
+        return out
+    if name not in out:
+        raise ValueError(f"no study named {name!r}; there are: {', '.join(out) or 'none'}")
+    return out[name]

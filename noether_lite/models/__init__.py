@@ -2,6 +2,6 @@
 
 The video models (SVG and its frame-pair embedding) live in :mod:`noether_lite.video`.
 """
-from .mlp import ACTIVATIONS, HNN, MLP, CondNorm, EmbeddingMLP
+from .mlp import ACTIVATIONS, HNN, MLP, CondNorm, EmbeddingMLP, ScaleFree, SeparableEmbedding
 
-__all__ = ["MLP", "HNN", "EmbeddingMLP", "CondNorm", "ACTIVATIONS"]
+__all__ = ["MLP", "HNN", "EmbeddingMLP", "SeparableEmbedding", "ScaleFree", "CondNorm", "ACTIVATIONS"]

@@ -5,6 +5,10 @@
 * :class:`HNN` — a Hamiltonian Neural Network: learns a scalar ``H_θ`` and
   follows its symplectic gradient.
 * :class:`EmbeddingMLP` — a neural Noether embedding ``g_φ: state -> R^k``.
+* :class:`SeparableEmbedding` — ``g_φ(q, p) = a_φ(q) + b_φ(p)``: the form of every
+  ``T(p) + V(q)`` energy, an inductive bias for mechanical systems.
+* :class:`ScaleFree` — an embedding divided by its own spread over reference states, so the
+  Noether loss (quadratic in ``g``) does not change with ``g``'s scale.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor, nn
 
-__all__ = ["MLP", "HNN", "EmbeddingMLP", "CondNorm", "ACTIVATIONS"]
+__all__ = ["MLP", "HNN", "EmbeddingMLP", "SeparableEmbedding", "ScaleFree", "CondNorm", "ACTIVATIONS"]
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "softplus": nn.Softplus, "silu": nn.SiLU}
 
@@ -149,3 +153,48 @@ class EmbeddingMLP(nn.Module):
         if x.shape[-1] != self.dim:
             raise ValueError(f"expected states with last dimension {self.dim}, got shape {tuple(x.shape)}")
         return self.net(x)
+
+
+class SeparableEmbedding(nn.Module):
+    """``g_φ(q, p) = a_φ(q) + b_φ(p)``, each part an MLP of its half of the state.
+
+    Every energy of the form ``T(p) + V(q)`` (springs, pendulums, central forces) is of this
+    form, so the embedding can represent it with smaller nets, and cannot represent most
+    of what is not conserved.
+    """
+
+    def __init__(self, dim: int = 2, out_dim: int = 1, hidden: int = 32, layers: int = 2,
+                 activation: str = "tanh") -> None:
+        super().__init__()
+        if dim % 2:
+            raise ValueError(f"a separable embedding needs an even state dimension (q, p); got {dim}")
+        self.dim, self.out_dim = dim, out_dim
+        self.a = EmbeddingMLP(dim // 2, out_dim, hidden, layers, activation)
+        self.b = EmbeddingMLP(dim // 2, out_dim, hidden, layers, activation)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.shape[-1] != self.dim:
+            raise ValueError(f"expected states with last dimension {self.dim}, got shape {tuple(x.shape)}")
+        n = self.dim // 2
+        return self.a(x[..., :n]) + self.b(x[..., n:])
+
+
+class ScaleFree(nn.Module):
+    """``g(x) / s``, with ``s`` the standard deviation of each output of ``g`` over fixed
+    reference states (e.g. the training states), recomputed at every call.
+
+    The Noether loss is quadratic in ``g``, so scaling ``g`` by ``c`` scales its gradient by
+    ``c²`` and moves the useful inner learning rate by ``1/c²``: one ``λ_in`` grid cannot fit
+    ``g`` and ``4 g``. Dividing by ``s`` makes the loss the same for every scale of ``g``.
+    """
+
+    def __init__(self, embedding: nn.Module, reference: Tensor, eps: float = 1e-6) -> None:
+        super().__init__()
+        if reference.ndim != 2 or reference.shape[0] < 2:
+            raise ValueError(f"reference must be (M, D) states with M >= 2, got {tuple(reference.shape)}")
+        self.embedding, self.eps = embedding, float(eps)
+        self.register_buffer("reference", reference.detach().clone())
+
+    def forward(self, x: Tensor) -> Tensor:
+        scale = self.embedding(self.reference.to(x.dtype)).std(dim=0) + self.eps  # (k,)
+        return self.embedding(x) / scale

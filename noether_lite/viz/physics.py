@@ -9,6 +9,8 @@
   of a :func:`~noether_lite.experiments.physics.run_physics` result.
 * :func:`plot_lr_sweep` — a test-time sweep (over ``λ_in`` or ``K``).
 * :func:`results_table` — our RMSE next to the paper's Tables 1–2.
+* :func:`plot_study` — a controlled study's paired differences (Noether − control) with their
+  95 % intervals, against the varied setting.
 
 Like :mod:`noether_lite.viz`, every plot draws on ``ax`` when given one (else
 on a new figure) and returns the axes; nothing here trains.
@@ -26,7 +28,7 @@ from .trajectories import _ax, _np, label_of
 
 __all__ = [
     "PAPER_RMSE", "plot_level_sets", "embedding_correlation", "plot_rmse_per_horizon", "plot_lr_sweep",
-    "results_table",
+    "results_table", "plot_study",
 ]
 
 #: Long-horizon test RMSE reported by Alet et al. (2021), Tables 1–2 (the authors' numbers).
@@ -260,3 +262,42 @@ def results_table(
                 pcol = f"{'—':>7}{'':>7}"
             lines.append(f"{system:<10}{m:<17}{o:>9.{digits}f}{ro:>7.2f}   {pcol}")
     return "\n".join(lines)
+
+
+_STUDY_AXES = {"n_train": "training trajectories", "noise": "observation noise σ", "horizon": "points per trajectory"}
+
+
+def plot_study(result: Mapping, *, ax=None, relative: bool = True, title: Optional[str] = None):
+    """A :func:`~noether_lite.experiments.study.run_study` result: for each value of the varied
+    setting, the mean paired difference Noether − control with its 95 % interval over seeds
+    (below zero: tailoring helped beyond the same extra training). ``relative`` divides by the
+    control's mean RMSE at that value (a change in %).
+
+    Returns:
+        The axes.
+    """
+    ax = _ax(ax)
+    spec, rows = result["spec"], result["summary"]
+    if not rows:
+        raise ValueError("the study has no finished runs to plot")
+    xs = [r["value"] for r in rows]
+    pos = list(range(len(xs))) if spec["vary"] == "n_train" else xs
+    for k, (key, label) in enumerate((("oracle_minus_control", "oracle (true H) − control"),
+                                      ("learned_minus_control", "learned g_φ − control"))):
+        if key not in rows[0]:
+            continue
+        scale = [100 / r["rmse"]["vanilla_tuned"] if relative else 1.0 for r in rows]
+        m = [r[key]["mean"] * c for r, c in zip(rows, scale)]
+        lo = [(r[key]["mean"] - r[key]["lo"]) * c for r, c in zip(rows, scale)]
+        hi = [(r[key]["hi"] - r[key]["mean"]) * c for r, c in zip(rows, scale)]
+        shift = (k - 0.5) * (0.12 if spec["vary"] == "n_train" else 0.012 * (max(xs) - min(xs) or 1))
+        ax.errorbar([x + shift for x in pos], m, yerr=[lo, hi], marker="o", capsize=4, label=label)
+    ax.axhline(0, color="gray", lw=1)
+    if spec["vary"] == "n_train":
+        ax.set_xticks(pos)
+        ax.set_xticklabels([str(x) for x in xs])
+    ax.set_xlabel(_STUDY_AXES.get(spec["vary"], spec["vary"]))
+    ax.set_ylabel("RMSE change vs control (%)" if relative else "RMSE difference vs control")
+    ax.set_title(title or f"{spec['system']}, {spec['mode']} mode, {len(spec['seeds'])} seeds (95 % intervals)")
+    ax.legend()
+    return ax

@@ -92,3 +92,48 @@ def test_a_bad_study_is_refused_before_any_run(kwargs, match, monkeypatch):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         run_study(**args)
+
+
+def _fake_result():
+    runs = []
+    for v, d in ((5, (-0.004, -0.005, -0.006)), (10, (-0.002, 0.003, 0.0))):
+        for s, di in enumerate(d):
+            runs.append({"value": v, "seed": s, "rmse": {"vanilla": 0.06, "vanilla_tuned": 0.05,
+                                                         "noether_oracle": 0.05 + di}})
+    from noether_lite.experiments.study import _result
+
+    spec = {"system": "pendulum", "vary": "n_train", "values": [5, 10], "seeds": [0, 1, 2], "mode": "full",
+            "methods": ["vanilla", "vanilla_tuned", "noether_oracle"], "overrides": {}}
+    return _result(spec, runs, [5, 10], "", 1.0, study_config("pendulum", "n_train", 5))
+
+
+def test_describe_study_reads_where_the_interval_excludes_zero():
+    from noether_lite.experiments.study import describe_study
+
+    text = describe_study(_fake_result())
+    # at 5 the differences are -0.004..-0.006 (interval below zero); at 10 they straddle zero
+    assert "better at n_train = 5;" in text and "largest mean gain +10.0 % at n_train = 5" in text
+    assert "learned" not in text
+
+
+def test_plot_study_draws_one_series_per_noether_network_with_intervals():
+    from noether_lite.viz import plot_study
+
+    ax = plot_study(_fake_result())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["oracle (true H) − control"]
+    line = ax.containers[0].lines[0]
+    assert line.get_ydata()[0] == pytest.approx(-10.0)  # -0.005 / 0.05, in %
+    with pytest.raises(ValueError, match="no finished runs"):
+        plot_study({"spec": {"vary": "noise"}, "summary": []})
+
+
+def test_the_shipped_studies_load_by_name_and_a_missing_one_is_named(tmp_path):
+    from noether_lite.experiments.study import study_results
+
+    res = _fake_result()
+    (tmp_path / "study_x.json").write_text(json.dumps(res))
+    assert study_results("study_x", folder=tmp_path)["summary"] == res["summary"]
+    with pytest.raises(ValueError, match="no study named 'nope'; there are: study_x"):
+        study_results("nope", folder=tmp_path)
+    for name, r in study_results().items():  # those in the package are whole studies
+        assert name.startswith("study_") and r["summary"] and r["command"].startswith("noether-lite study")
