@@ -22,7 +22,7 @@ from ..systems.hamiltonians import get_system
 from .physics import METHODS, PhysicsConfig, run_physics
 
 __all__ = ["VARY", "STUDY_METHODS", "study_config", "run_study", "paired_interval", "study_table", "describe_study",
-           "study_results"]
+           "study_results", "shipped_result"]
 
 #: What a study can vary, and the :class:`PhysicsConfig` field each one sets.
 VARY = {"n_train": "n_train", "noise": "noise_std", "horizon": "n_points"}
@@ -253,3 +253,16 @@ def study_results(name: Optional[str] = None, folder=None) -> Dict[str, Any]:
     if name not in out:
         raise ValueError(f"no study named {name!r}; there are: {', '.join(out) or 'none'}")
     return out[name]
+
+
+def shipped_result(name: str) -> Dict[str, Any]:
+    """One result file that ships with the package (``noether_lite/experiments/results/NAME.json``),
+    e.g. ``"embedding_diagnosis"`` (made by ``ci/diagnose_embedding.py``)."""
+    from importlib.resources import files
+
+    where = Path(str(files("noether_lite.experiments").joinpath("results")))
+    path = where / f"{name}.json"
+    if not path.exists():
+        raise ValueError(f"no result {name!r} ships with the package; there are: "
+                         f"{', '.join(sorted(p.stem for p in where.glob('*.json'))) or 'none'}")
+    return json.loads(path.read_text(encoding="utf-8"))

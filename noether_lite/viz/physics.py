@@ -28,7 +28,7 @@ from .trajectories import _ax, _np, label_of
 
 __all__ = [
     "PAPER_RMSE", "plot_level_sets", "embedding_correlation", "plot_rmse_per_horizon", "plot_lr_sweep",
-    "results_table", "plot_study",
+    "results_table", "plot_study", "plot_embedding_diagnosis", "embedding_diagnosis_table",
 ]
 
 #: Long-horizon test RMSE reported by Alet et al. (2021), Tables 1–2 (the authors' numbers).
@@ -301,3 +301,43 @@ def plot_study(result: Mapping, *, ax=None, relative: bool = True, title: Option
     ax.set_title(title or f"{spec['system']}, {spec['mode']} mode, {len(spec['seeds'])} seeds (95 % intervals)")
     ax.legend()
     return ax
+
+
+def embedding_diagnosis_table(result: Mapping) -> str:
+    """The rows of ``ci/diagnose_embedding.py``'s result: per system and variant, whether
+    meta-training was kept, ``|corr(g, H)|`` and the affine-fit R before and after, the test
+    RMSE over the control's, and the RMS meta-gradient reaching θ and φ."""
+    lines = []
+    for name, row in result["systems"].items():
+        sc = row["scale"]
+        lines.append(f"{name}: λ_in chosen for g = H: {sc['lr_for_H']:g}, for g = 4H: {sc['lr_for_4H']:g}")
+        lines.append(f"  {'variant':24s} kept  |corr| before → after   R before → after  RMSE/control"
+                     f"  grad θ   grad φ")
+        for v, r in row["variants"].items():
+            lines.append(f"  {v:24s} {'yes' if r['meta_trained'] else 'no':4s}  {r['corr_before']:.2f} → "
+                         f"{r['corr_after']:.2f}         {r['linear_before']:.2f} → {r['linear_after']:.2f}"
+                         f"       {r['rmse_over_control']:6.3f}  {r['grad_rms']['theta']:.1e}  "
+                         f"{r['grad_rms']['phi']:.1e}")
+    return "\n".join(lines)
+
+
+def plot_embedding_diagnosis(result: Mapping, *, axes=None):
+    """Bars per variant: ``|corr(g_φ, H)|`` before and after meta-training (one panel per
+    system), with the 0.9 line the issue of alignment is judged by."""
+    import matplotlib.pyplot as plt
+
+    systems = list(result["systems"])
+    if axes is None:
+        _, axes = plt.subplots(1, len(systems), figsize=(5.5 * len(systems), 3.6), squeeze=False)
+        axes = axes[0]
+    for ax, name in zip(axes, systems):
+        rows = result["systems"][name]["variants"]
+        xs = np.arange(len(rows))
+        ax.bar(xs - 0.2, [r["corr_before"] for r in rows.values()], 0.4, label="before meta-training")
+        ax.bar(xs + 0.2, [r["corr_after"] for r in rows.values()], 0.4, label="after")
+        ax.axhline(0.9, ls=":", color="gray")
+        ax.set_xticks(xs)
+        ax.set_xticklabels([v.replace(" + ", " +\n") for v in rows], fontsize=9)
+        ax.set(ylim=(0, 1), ylabel="|corr(g_φ, H)|", title=name)
+        ax.legend(fontsize=9)
+    return axes

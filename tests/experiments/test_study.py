@@ -137,3 +137,10 @@ def test_the_shipped_studies_load_by_name_and_a_missing_one_is_named(tmp_path):
         study_results("nope", folder=tmp_path)
     for name, r in study_results().items():  # those in the package are whole studies
         assert name.startswith("study_") and r["summary"] and r["command"].startswith("noether-lite study")
+
+
+def test_a_result_that_does_not_ship_is_named_with_those_that_do():
+    from noether_lite.experiments.study import shipped_result
+
+    with pytest.raises(ValueError, match="no result 'nope' ships with the package"):
+        shipped_result("nope")

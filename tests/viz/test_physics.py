@@ -84,3 +84,29 @@ def test_results_table_puts_ours_next_to_the_paper():
     assert lines[2].split()[3] == "0.50"  # our ratio
     assert f"{PAPER_RMSE['pendulum']['noether_oracle'] / PAPER_RMSE['pendulum']['vanilla']:.2f}" in lines[2]
     assert "—" in lines[3]  # no paper number for the damped pendulum
+
+
+def _diagnosis():
+    row = {"meta_trained": True, "inner_lr": 0.01, "corr_before": 0.14, "corr_after": 0.89, "linear_before": 0.63,
+           "linear_after": 0.9, "rmse": 0.02, "rmse_over_control": 1.2, "grad_rms": {"theta": 0.065, "phi": 0.23},
+           "meta_steps": 300, "seconds": 1.0}
+    return {"systems": {"pendulum": {"scale": {"lr_for_H": 0.01, "lr_for_4H": 0.001}, "control_rmse": 0.0167,
+                                     "variants": {"default": dict(row, meta_trained=False), "scale-free": row}}}}
+
+
+def test_the_embedding_diagnosis_table_prints_each_variant_and_the_scale_effect():
+    from noether_lite.viz import embedding_diagnosis_table
+
+    text = embedding_diagnosis_table(_diagnosis())
+    assert "λ_in chosen for g = H: 0.01, for g = 4H: 0.001" in text
+    lines = text.splitlines()
+    assert lines[2].split()[:2] == ["default", "no"] and lines[3].split()[:2] == ["scale-free", "yes"]
+    assert "0.14 → 0.89" in lines[3] and "1.200" in lines[3]
+
+
+def test_the_embedding_diagnosis_figure_has_two_bars_per_variant():
+    from noether_lite.viz import plot_embedding_diagnosis
+
+    (ax,) = plot_embedding_diagnosis(_diagnosis())
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == pytest.approx([0.14, 0.14, 0.89, 0.89])
