@@ -41,6 +41,25 @@ LR_GRID = tuple(10.0 ** (k / 2) for k in range(-6, 3))
 LR_GRID_WEIGHTS = tuple(10.0 ** (k / 2) for k in range(-14, -5))
 
 
+#: The forms of the learned embedding (:attr:`PhysicsConfig.embedding`).
+EMBEDDINGS = ("mlp", "separable", "mlp+scale-free", "separable+scale-free")
+
+
+def learned_embedding(cfg: "PhysicsConfig", system: System, train: TrajectoryData) -> nn.Module:
+    """The learned ``g_φ`` that ``cfg.embedding`` names, seeded by ``cfg.seed``."""
+    from ..models.mlp import ScaleFree, SeparableEmbedding
+
+    torch.manual_seed(cfg.seed)
+    if cfg.embedding.startswith("separable"):
+        emb = SeparableEmbedding(dim=system.dim, out_dim=cfg.embedding_dim, hidden=max(1, cfg.embedding_hidden // 2))
+    else:
+        emb = EmbeddingMLP(dim=system.dim, out_dim=cfg.embedding_dim, hidden=cfg.embedding_hidden)
+    if cfg.embedding.endswith("+scale-free"):
+        states = train.x.reshape(-1, train.x.shape[-1])
+        emb = ScaleFree(emb, states[:: max(1, states.shape[0] // 256)].cpu())
+    return emb.to(train.x.device)
+
+
 @dataclass(frozen=True)
 class PhysicsConfig:
     """Everything that defines one physics run (recorded in results and checkpoints).
@@ -51,6 +70,9 @@ class PhysicsConfig:
     The data: ``n_train`` training and ``n_test`` test trajectories (25 and 25, the HNN
     protocol), observed with ``noise_std`` (``None``: the system's) at ``n_points`` points
     (``None``: the system's; more points at the same time step is a longer horizon).
+    ``embedding`` is the learned ``g_φ``'s form: ``"mlp"`` (the paper's), ``"separable"``
+    (``a(q) + b(p)``), each optionally ``"+scale-free"`` (divided by its spread over the
+    training states, so the Noether loss does not depend on ``g``'s scale).
     ``val_fraction`` holds out that share of the training trajectories as a validation
     split, which then chooses ``λ_in`` and the keep rule and, with ``patience > 0``, stops
     each training stage early (``validations`` checks per stage; the best model is kept).
@@ -82,6 +104,7 @@ class PhysicsConfig:
     val_fraction: float = 0.0
     patience: int = 0
     validations: int = 20
+    embedding: str = "mlp"
 
     def __post_init__(self) -> None:
         from ..systems.integrators import INTEGRATORS
@@ -112,6 +135,8 @@ class PhysicsConfig:
             raise ValueError(f"val_fraction={self.val_fraction} leaves no training trajectory of n_train={self.n_train}")
         if self.patience > 0 and self.val_fraction == 0:
             raise ValueError("patience (early stopping) needs a validation split: set val_fraction > 0")
+        if self.embedding not in EMBEDDINGS:
+            raise ValueError(f"embedding must be one of {', '.join(EMBEDDINGS)}, got {self.embedding!r}")
         if self.tailor_mode not in ("cn", "weights"):
             raise ValueError(f"tailor_mode must be 'cn' or 'weights', got {self.tailor_mode!r}")
         if self.integrator not in INTEGRATORS:
@@ -419,9 +444,7 @@ def run_physics(
     if "noether_oracle" in methods:
         noether("noether_oracle", OracleEmbedding(sys_))
     if "noether_learned" in methods:
-        torch.manual_seed(cfg.seed)
-        noether("noether_learned", EmbeddingMLP(dim=sys_.dim, out_dim=cfg.embedding_dim, hidden=cfg.embedding_hidden),
-                learn=True)
+        noether("noether_learned", learned_embedding(cfg, sys_, train), learn=True)
     if embedding is not None:
         noether("noether_custom", embedding)
     if "vanilla_tuned" in methods:

@@ -28,3 +28,19 @@ def test_oracle_tailoring_at_test_time_lowers_rmse_on_the_pendulum():
     plain = nl.evaluate(model, test, system="pendulum")
     tailored = nl.evaluate(net, test, system="pendulum", inner_lr=lr)
     assert tailored["energy_drift"] < plain["energy_drift"]
+
+
+@pytest.mark.parametrize("form", ["separable", "separable+scale-free", "mlp+scale-free"])
+def test_the_learned_embeddings_form_is_a_config_field(form):
+    from noether_lite.experiments.physics import PhysicsConfig
+    from noether_lite.models import ScaleFree, SeparableEmbedding
+
+    cfg = PhysicsConfig.for_mode("spring", pretrain_steps=20, meta_steps=2, hidden=12, embedding_hidden=8,
+                                 n_train=4, n_test=3, embedding=form)
+    res = nl.run_physics("spring", config=cfg, methods=("vanilla", "noether_learned"), progress=False,
+                         return_models=True)
+    g = res["models"]["noether_learned"].embedding
+    assert isinstance(g, ScaleFree) == form.endswith("scale-free")
+    inner = g.embedding if isinstance(g, ScaleFree) else g
+    assert isinstance(inner, SeparableEmbedding) == form.startswith("separable")
+    assert res["config"]["embedding"] == form
