@@ -9,7 +9,8 @@ from .trajectories import (
     LABELS, book_style, label_of, phase_portrait, plot_curves, plot_energy_drift, plot_gap_vs_n, plot_rollouts,
 )
 from .physics import (
-    PAPER_RMSE, embedding_correlation, embedding_diagnosis_table, plot_embedding_diagnosis, plot_level_sets,
+    PAPER_RMSE, describe_embedding_diagnosis, embedding_correlation, embedding_diagnosis_table,
+    plot_embedding_diagnosis, plot_level_sets,
     plot_lr_sweep, plot_rmse_per_horizon, plot_study, results_table,
 )
 from .widgets import pendulum_explorer, pendulum_figure
@@ -17,6 +18,7 @@ from .widgets import pendulum_explorer, pendulum_figure
 __all__ = [
     "LABELS", "label_of", "book_style", "phase_portrait", "plot_energy_drift", "plot_rollouts", "plot_curves", "plot_gap_vs_n",
     "PAPER_RMSE", "plot_level_sets", "embedding_correlation", "plot_rmse_per_horizon", "plot_lr_sweep",
-    "results_table", "plot_study", "plot_embedding_diagnosis", "embedding_diagnosis_table", "pendulum_figure",
+    "results_table", "plot_study", "plot_embedding_diagnosis", "embedding_diagnosis_table",
+    "describe_embedding_diagnosis", "pendulum_figure",
     "pendulum_explorer",
 ]

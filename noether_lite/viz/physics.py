@@ -29,6 +29,7 @@ from .trajectories import _ax, _np, label_of
 __all__ = [
     "PAPER_RMSE", "plot_level_sets", "embedding_correlation", "plot_rmse_per_horizon", "plot_lr_sweep",
     "results_table", "plot_study", "plot_embedding_diagnosis", "embedding_diagnosis_table",
+    "describe_embedding_diagnosis",
 ]
 
 #: Long-horizon test RMSE reported by Alet et al. (2021), Tables 1–2 (the authors' numbers).
@@ -341,3 +342,22 @@ def plot_embedding_diagnosis(result: Mapping, *, axes=None):
         ax.set(ylim=(0, 1), ylabel="|corr(g_φ, H)|", title=name)
         ax.legend(fontsize=9)
     return axes
+
+
+def describe_embedding_diagnosis(result: Mapping) -> str:
+    """What ``ci/diagnose_embedding.py``'s numbers say, in sentences computed from them: how
+    large the meta-gradient reaching ``φ`` is against ``θ``'s, which variant aligned ``g_φ``
+    best with ``H`` (and whether it reached 0.9), and which beat the control."""
+    lines = []
+    for name, row in result["systems"].items():
+        vs = row["variants"]
+        ratio = {v: r["grad_rms"]["phi"] / r["grad_rms"]["theta"] for v, r in vs.items()}
+        best = max(vs, key=lambda v: vs[v]["corr_after"])
+        beat = [v for v, r in vs.items() if r["rmse_over_control"] < 1]
+        lines.append(
+            f"{name}: the default g_φ's meta-gradient is {ratio['default']:.0e} of θ's (RMS per parameter)"
+            + "".join(f"; {v}: {ratio[v]:.0e}" for v in vs if v != "default" and "scale-free" in v)
+            + f". Best alignment after meta-training: {best}, |corr| {vs[best]['corr_after']:.2f} "
+            f"(R {vs[best]['linear_after']:.2f}), {'at or above' if vs[best]['corr_after'] >= 0.9 else 'below'} "
+            f"0.9. Better than the control in this seed: {', '.join(beat) if beat else 'none'}.")
+    return "\n".join(lines)

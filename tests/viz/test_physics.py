@@ -110,3 +110,17 @@ def test_the_embedding_diagnosis_figure_has_two_bars_per_variant():
     (ax,) = plot_embedding_diagnosis(_diagnosis())
     heights = [p.get_height() for p in ax.patches]
     assert heights == pytest.approx([0.14, 0.14, 0.89, 0.89])
+
+
+def test_the_diagnosis_reading_follows_its_numbers():
+    from noether_lite.viz import describe_embedding_diagnosis
+
+    d = _diagnosis()
+    d["systems"]["pendulum"]["variants"]["default"]["grad_rms"] = {"theta": 1e-3, "phi": 1e-5}
+    text = describe_embedding_diagnosis(d)
+    assert "meta-gradient is 1e-02 of θ's" in text and "scale-free: 4e+00" in text
+    assert "Best alignment after meta-training: default" in text  # ties: the first
+    assert "Better than the control in this seed: none." in text
+    d["systems"]["pendulum"]["variants"]["scale-free"].update(corr_after=0.95, rmse_over_control=0.8)
+    text = describe_embedding_diagnosis(d)
+    assert "scale-free, |corr| 0.95 (R 0.90), at or above 0.9" in text and "seed: scale-free." in text
