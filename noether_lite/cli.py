@@ -273,9 +273,19 @@ def _symbolic(args: argparse.Namespace) -> int:
     cfg = apply_sets(base, physics_sets)
     changed = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)
                if getattr(cfg, f.name) != getattr(base, f.name)}
+    operators = None
+    if args.operators is not None:
+        from .symbolic.grammar import OPERATORS
+
+        operators = [o.strip() for o in args.operators.split(",") if o.strip()]
+        bad = sorted(set(operators) - set(OPERATORS))
+        if bad or not operators:
+            raise UsageError(f"--operators {args.operators!r}: unknown {', '.join(bad) or '(none given)'}; "
+                             f"choose from {','.join(OPERATORS)}")
     res = run_symbolic(args.system, max_depth=args.max_depth, quick=args.mode == "quick", seed=args.seed,
                        noisy=args.noisy, tailor=args.tailor, device=args.device, progress=args.progress,
-                       physics=changed or None, ckpt_dir=ckpt, **{k: v for k, v in own.items() if v is not None})
+                       physics=changed or None, ckpt_dir=ckpt, operators=operators,
+                       **{k: v for k, v in own.items() if v is not None})
     write_json(out, res)
     print(json.dumps({k: res[k] for k in ("system", "best_formula", "best_corr", "enumerated", "survivors", "rmse",
                                           "seconds") if k in res}, indent=1))
@@ -421,6 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="discover conserved quantities symbolically (paper section 3a)")
     _system_flags(s, SYSTEMS.names())
     s.add_argument("--max-depth", type=int, default=None, help="expression depth (default: 2 quick, 3 full)")
+    s.add_argument("--operators", default=None, metavar="OPS",
+                   help="comma-separated subset of the grammar's operators, e.g. +,-,*,square (default: all)")
     s.add_argument("--noisy", action="store_true", help="search on the noisy observations instead of true states")
     s.add_argument("--no-tailor", dest="tailor", action="store_false", help="search only; skip the RMSE evaluation")
     s.add_argument("--ckpt-dir", default=None, help="checkpoint folder (an interrupted run resumes exactly)")

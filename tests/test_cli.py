@@ -75,6 +75,7 @@ def test_pendulum_is_a_deprecated_alias_of_physics(captured, capsys):
     (["bench", "video", "--variants", "bogus"], "choose from exact, fast"),
     (["bench", "video", "--batch", "0"], "integers >= 1"),
     (["bench", "video", "--iters", "0"], "--iters must be >= 1"),
+    (["symbolic", "--operators", "+,bogus"], "unknown bogus; choose from +,-,*,/,sin,cos,square"),
     (["study", "--vary", "noise", "--values", "a,b"], "comma-separated numbers"),
     (["study", "--vary", "noise", "--values=-0.1,0.1"], "noise values must be >= 0"),
     (["study", "--vary", "n_train", "--values", "5,5"], "distinct"),
@@ -208,3 +209,13 @@ def test_bad_systems_are_refused_with_one_line_before_any_work(argv, match, capt
     err = capsys.readouterr().err
     assert match in err and err.count("\n") == 1 and "Traceback" not in err
     assert "config" not in captured
+
+
+def test_symbolic_takes_its_operators_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    assert main(["symbolic", "--system", "spring", "--max-depth", "2", "--operators", "+,square", "--no-tailor",
+                 "--no-progress", "--json", str(out)]) == 0
+    few = json.loads(out.read_text())["enumerated"]
+    assert main(["symbolic", "--system", "spring", "--max-depth", "2", "--no-tailor", "--no-progress",
+                 "--json", str(out)]) == 0
+    assert few < json.loads(out.read_text())["enumerated"]  # two operators enumerate fewer formulas than seven

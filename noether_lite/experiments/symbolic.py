@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 from ..core.checkpoints import auto_device, default_ckpt_dir
@@ -35,11 +35,13 @@ def run_symbolic(
     device: str = "auto",
     threads: Optional[int] = 1,
     ckpt_dir=None,
+    operators: Optional[Sequence[str]] = None,
 ) -> Dict[str, Any]:
     """The paper's symbolic pipeline on one system (section 3a).
 
     1. :func:`discover_conserved` on the training trajectories (true states by
-       default, ``noisy=True`` for the observed ones), depth 2 (quick) or 3 (full).
+       default, ``noisy=True`` for the observed ones), depth 2 (quick) or 3 (full), over
+       ``operators`` (default: all of :data:`~noether_lite.symbolic.grammar.OPERATORS`).
     2. The top ``top_k`` survivors (quick 3, full 20) are each tried as a one-step
        tailoring loss of the pretrained MLP over the ``λ_in`` grid (quick: every
        other point of ``10^k, k ∈ {−3, −2.5, …, 1}``), scored on TRAINING data.
@@ -64,7 +66,7 @@ def run_symbolic(
         try:
             return run_symbolic(system, max_depth=max_depth, quick=quick, seed=seed, progress=progress, top_k=top_k,
                                 meta_k=meta_k, noisy=noisy, tailor=tailor, physics=physics, device=device, threads=None,
-                                ckpt_dir=ckpt_dir)
+                                ckpt_dir=ckpt_dir, operators=operators)
         finally:
             torch.set_num_threads(old)
     t0 = time.perf_counter()
@@ -82,7 +84,7 @@ def run_symbolic(
     meta_k = meta_k if meta_k is not None else (1 if quick else 5)
     train, test = make_dataset(sys_, seed=seed)
     res = discover_conserved(train.x if noisy else train.x_clean, max_depth=depth, seed=seed, progress=progress,
-                             max_states=None if quick or depth < 3 else 15)
+                             max_states=None if quick or depth < 3 else 15, operators=operators)
     out: Dict[str, Any] = {
         "system": sys_.name, "mode": "quick" if quick else "full", "seed": seed, "max_depth": depth,
         "best_formula": str(res.best) if res.formulas else None,
