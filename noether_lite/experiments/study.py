@@ -211,9 +211,11 @@ def study_table(result: Dict[str, Any]) -> str:
             star = "*" if iv["hi"] < 0 or iv["lo"] > 0 else " "
             return f"{iv['mean']:+.4f} [{iv['lo']:+.4f}, {iv['hi']:+.4f}]{star}".rjust(28)
 
-        lines.append(f"{row['value']!s:>8} | {r.get('vanilla', math.nan):8.4f} {r.get('vanilla_tuned', math.nan):8.4f} "
-                     f"{r.get('noether_oracle', math.nan):8.4f} {r.get('noether_learned', math.nan):8.4f} | "
-                     f"{cell('oracle_minus_control')} | {cell('learned_minus_control')}")
+        def num(m):
+            return f"{r[m]:8.4f}" if m in r else f"{'-':>8}"
+
+        lines.append(f"{row['value']!s:>8} | {num('vanilla')} {num('vanilla_tuned')} {num('noether_oracle')} "
+                     f"{num('noether_learned')} | {cell('oracle_minus_control')} | {cell('learned_minus_control')}")
     return "\n".join(lines)
 
 
@@ -235,7 +237,11 @@ def describe_study(result: Dict[str, Any]) -> str:
                      "never better by an interval that excludes zero")
         if worse:
             parts.append(f"worse at {spec['vary']} = {', '.join(map(str, worse))}")
-        parts.append(f"largest mean gain {gain:+.1f} % at {spec['vary']} = {best['value']}")
+        if gain >= 0:
+            parts.append(f"largest mean gain {gain:.1f} % at {spec['vary']} = {best['value']}")
+        else:
+            parts.append(f"worse on average at every value, least so ({-gain:.1f} %) at {spec['vary']} = "
+                         f"{best['value']}")
         lines.append(parts[0] + " " + "; ".join(parts[1:]) + ".")
     return "\n".join(lines)
 
