@@ -387,7 +387,7 @@ def _numbers(flag: str, text: str) -> List[float]:
 
 
 def _study(args: argparse.Namespace) -> int:
-    from .experiments.study import STUDY_METHODS, run_study, study_table
+    from .experiments.study import STUDY_METHODS, describe_study, run_study, study_table
 
     _resolve_system(args)
     out = _output(args.json)
@@ -401,7 +401,10 @@ def _study(args: argparse.Namespace) -> int:
     command = "noether-lite " + " ".join(sys.argv[1:]) if sys.argv[0].endswith(("noether-lite", "__main__.py")) else ""
     seeds = list(range(args.seed, args.seed + args.seeds))
     res = run_study(args.system, args.vary, values, seeds=seeds, quick=args.mode == "quick", methods=methods,
-                    device=args.device, json_path=out, progress=args.progress, command=command, **changed)
+                    device=args.device, json_path=out, progress=args.progress, command=command,
+                    formula=args.formula, **changed)
+    if args.formula is not None:
+        print(describe_study(res).splitlines()[-1])
     print(study_table(res))
     print(f"({len(res['runs'])} runs, {res['seconds']:.0f} s{'; wrote ' + str(out) if out else ''})")
     return 0
@@ -448,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="number of seeds per value (default 3): --seed, --seed + 1, ...")
     st.add_argument("--methods", default=None, help="comma-separated (default: "
                     "vanilla,vanilla_tuned,noether_oracle,noether_learned)")
+    st.add_argument("--formula", default=None, metavar="EXPR",
+                    help="also tailor with this conserved quantity in q, p (e.g. what `symbolic` found), "
+                         "compared with the control")
     st.set_defaults(func=_study)
 
     v = sub.add_parser("video", parents=[_common(modes=("quick", "default", "full"))],

@@ -93,6 +93,7 @@ def run_study(
     json_path: Optional[Union[str, Path]] = None,
     progress: bool = True,
     command: str = "",
+    formula: Optional[str] = None,
     **overrides,
 ) -> Dict[str, Any]:
     """Run the study and summarise it (see the module docstring).
@@ -108,6 +109,9 @@ def run_study(
         methods: must include ``"vanilla_tuned"`` (the control) and a Noether Network.
         json_path: write the results here after every run; when the file holds results of
             the same study, the runs it has are not run again.
+        formula: a conserved quantity as a formula in ``q, p`` (e.g. the one ``noether-lite
+            symbolic`` found, ``"p**2 - 3*cos(q)"``): tailored with, through the same protocol,
+            as ``noether_custom``, and compared with the control ("formula_minus_control").
         overrides: more :class:`PhysicsConfig` fields for every run (e.g. ``meta_steps=20``).
 
     Returns:
@@ -129,11 +133,22 @@ def run_study(
     if "vanilla_tuned" not in methods or not {"noether_oracle", "noether_learned"} & set(methods):
         raise ValueError("a study compares a Noether Network with the control: methods must include "
                          "'vanilla_tuned' and 'noether_oracle' or 'noether_learned'")
+    embedding = None
+    if formula is not None:
+        from ..core.conservation import FormulaEmbedding
+        from ..systems.expressions import parse_formula
+
+        _, fn, dof = parse_formula(formula, dof=1)
+        if get_system(system).dof != 1:
+            raise ValueError("formula: a formula in q, p needs a system with one degree of freedom")
+        embedding = FormulaEmbedding(fn, name=formula)
     for v in values:  # every configuration is checked before the first run
         study_config(system, vary, v, quick=quick, seed=seeds[0], **overrides)
     out_path = check_output_file(json_path, "json_path") if json_path is not None else None
 
     spec = _spec(system, vary, values, seeds, quick, methods, overrides)
+    if formula is not None:
+        spec["formula"] = formula
     runs: List[Dict[str, Any]] = []
     if out_path is not None and out_path.exists():
         try:
@@ -153,7 +168,7 @@ def run_study(
     try:
         for v, s in todo:
             cfg = study_config(system, vary, v, quick=quick, seed=s, **overrides)
-            res = run_physics(system, config=cfg, device=device, methods=methods, progress=False)
+            res = run_physics(system, config=cfg, device=device, methods=methods, progress=False, embedding=embedding)
             runs.append({"value": v, "seed": s, "rmse": res["rmse"], "energy_drift": res["energy_drift"],
                          "meta_trained": res["meta_trained"], "inner_lr": res["inner_lr"],
                          "steps": res["steps"], "seconds": res["seconds"]})
@@ -182,7 +197,8 @@ def _result(spec, runs, values, command, seconds, cfg) -> Dict[str, Any]:
             continue
         row: Dict[str, Any] = {"value": v, "seeds": len(rs),
                                "rmse": {m: sum(r["rmse"][m] for r in rs) / len(rs) for m in rs[0]["rmse"]}}
-        for name, method in (("oracle_minus_control", "noether_oracle"), ("learned_minus_control", "noether_learned")):
+        for name, method in (("oracle_minus_control", "noether_oracle"), ("learned_minus_control", "noether_learned"),
+                             ("formula_minus_control", "noether_custom")):
             if method in rs[0]["rmse"]:
                 row[name] = paired_interval([r["rmse"][method] - r["rmse"]["vanilla_tuned"] for r in rs])
         summary.append(row)
@@ -225,7 +241,8 @@ def describe_study(result: Dict[str, Any]) -> str:
     helped), above zero (it hurt), or spans zero (no measurable difference)."""
     spec, rows = result["spec"], result["summary"]
     lines = []
-    for key, name in (("oracle_minus_control", "the oracle"), ("learned_minus_control", "the learned g_φ")):
+    for key, name in (("oracle_minus_control", "the oracle"), ("learned_minus_control", "the learned g_φ"),
+                      ("formula_minus_control", f"the formula {spec.get('formula', '')}")):
         if not rows or key not in rows[0]:
             continue
         better = [r["value"] for r in rows if r[key]["hi"] < 0]

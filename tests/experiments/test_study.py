@@ -145,3 +145,14 @@ def test_a_result_that_does_not_ship_is_named_with_those_that_do():
 
     with pytest.raises(ValueError, match="no result 'nope' ships with the package"):
         shipped_result("nope")
+
+
+def test_a_formula_given_to_the_study_is_tailored_with_and_compared_with_the_control():
+    res = run_study("spring", "n_train", [4], seeds=2, methods=("vanilla", "vanilla_tuned", "noether_oracle"),
+                    formula="q**2 + p**2", progress=False, **TINY)
+    row = res["summary"][0]
+    assert "formula_minus_control" in row and res["spec"]["formula"] == "q**2 + p**2"
+    # the formula is the spring's energy: the same embedding as the oracle, the same protocol, the same answer
+    assert row["formula_minus_control"]["mean"] == pytest.approx(row["oracle_minus_control"]["mean"], abs=1e-6)
+    with pytest.raises(ValueError, match="unknown name"):
+        run_study("spring", "n_train", [4], seeds=1, formula="__import__(1)", progress=False, **TINY)
