@@ -8,6 +8,8 @@ step by step.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 import warnings
@@ -386,8 +388,11 @@ def run_physics(
     folder = check_output_folder(default_ckpt_dir(ckpt_dir), "ckpt_dir")
     mode = "quick" if cfg.quick else "full"
 
+    # one file name per configuration: runs that differ in any field (a study's values) never meet
+    tag = hashlib.sha1(json.dumps(asdict(cfg), sort_keys=True, default=str).encode()).hexdigest()[:8]
+
     def ck(stage: str):
-        return None if folder is None else folder / f"{sys_.name}_{mode}_seed{cfg.seed}_{stage}.pt"
+        return None if folder is None else folder / f"{sys_.name}_{mode}_seed{cfg.seed}_{tag}_{stage}.pt"
 
     seed_everything(cfg.seed)
     n_traj = cfg.n_train + cfg.n_test

@@ -173,4 +173,8 @@ def test_the_experiments_read_the_checkpoint_folder_a_lab_sets(tmp_path, monkeyp
     monkeypatch.setenv("NOETHER_CKPT_DIR", str(tmp_path / "ck"))
     cfg = nl.PhysicsConfig.for_mode("spring", hidden=8, pretrain_steps=3, meta_steps=0)
     nl.run_physics("spring", config=cfg, methods=("vanilla",), progress=False)
-    assert [p.name for p in (tmp_path / "ck").iterdir()] == ["spring_quick_seed0_vanilla.pt"]
+    (name,) = [p.name for p in (tmp_path / "ck").iterdir()]
+    assert name.startswith("spring_quick_seed0_") and name.endswith("_vanilla.pt")
+    other = nl.PhysicsConfig.for_mode("spring", hidden=8, pretrain_steps=3, meta_steps=0, n_train=10)
+    nl.run_physics("spring", config=other, methods=("vanilla",), progress=False)  # a study's next value
+    assert len(list((tmp_path / "ck").iterdir())) == 2  # its own checkpoint, not a refusal
