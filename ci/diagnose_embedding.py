@@ -36,9 +36,11 @@ from noether_lite.core.conservation import OracleEmbedding  # noqa: E402
 from noether_lite.core.network import NoetherNetwork  # noqa: E402
 from noether_lite.core.outputs import check_output_file, write_json  # noqa: E402
 from noether_lite.core.tailor import TailorConfig  # noqa: E402
-from noether_lite.experiments.physics import PhysicsConfig, evaluate, pretrain, select_inner_lr  # noqa: E402
+from noether_lite.experiments.physics import (  # noqa: E402
+    PhysicsConfig, evaluate, learned_embedding, pretrain, select_inner_lr,
+)
 from noether_lite.experiments.protocol import build_tailored  # noqa: E402
-from noether_lite.models import MLP, EmbeddingMLP, ScaleFree, SeparableEmbedding  # noqa: E402
+from noether_lite.models import MLP  # noqa: E402
 from noether_lite.viz import embedding_correlation  # noqa: E402
 
 
@@ -98,19 +100,14 @@ def main(argv=None) -> int:
         row["scale"] = {"lr_for_H": lr1, "lr_for_4H": lr4}
         control = build_tailored(vanilla, OracleEmbedding(sys_), train, cfg, tailor=False, progress=False)
         row["control_rmse"] = evaluate(control.net.model, test, system=sys_)["rmse"]
-        ref = train.x.reshape(-1, 2)[:: max(1, train.x.shape[0] * train.x.shape[1] // 256)]
         row["variants"] = {}
-        for variant in ("default", "scale-free", "separable", "longer", "separable + scale-free"):
-            torch.manual_seed(cfg.seed)
-            if variant.startswith("separable"):
-                emb = SeparableEmbedding(out_dim=cfg.embedding_dim, hidden=32)
-            else:
-                emb = EmbeddingMLP(out_dim=cfg.embedding_dim, hidden=cfg.embedding_hidden)
-            if "scale-free" in variant:
-                emb = ScaleFree(emb, ref)
-            vcfg = cfg if variant != "longer" else PhysicsConfig.for_mode(
-                name, quick=False, seed=args.seed, pretrain_steps=args.pretrain_steps, meta_steps=1000,
-                embedding_lr=1e-2)
+        forms = {"default": {}, "scale-free": dict(embedding="mlp+scale-free"), "separable": dict(embedding="separable"),
+                 "longer": dict(meta_steps=1000, embedding_lr=1e-2),
+                 "separable + scale-free": dict(embedding="separable+scale-free")}
+        for variant, changes in forms.items():
+            vcfg = PhysicsConfig.for_mode(name, quick=False, seed=args.seed, pretrain_steps=args.pretrain_steps,
+                                          **changes)
+            emb = learned_embedding(vcfg, sys_, train)  # the library's g_phi for that form
             before = embedding_correlation(emb, sys_)
             t1 = time.perf_counter()
             norms = grad_norms(vanilla, emb, train, vcfg, 1e-2)

@@ -44,7 +44,7 @@ LR_GRID_WEIGHTS = tuple(10.0 ** (k / 2) for k in range(-14, -5))
 
 
 #: The forms of the learned embedding (:attr:`PhysicsConfig.embedding`).
-EMBEDDINGS = ("mlp", "separable", "mlp+scale-free", "separable+scale-free")
+EMBEDDING_FORMS = ("mlp", "separable", "mlp+scale-free", "separable+scale-free")
 
 
 def learned_embedding(cfg: "PhysicsConfig", system: System, train: TrajectoryData) -> nn.Module:
@@ -137,8 +137,8 @@ class PhysicsConfig:
             raise ValueError(f"val_fraction={self.val_fraction} leaves no training trajectory of n_train={self.n_train}")
         if self.patience > 0 and self.val_fraction == 0:
             raise ValueError("patience (early stopping) needs a validation split: set val_fraction > 0")
-        if self.embedding not in EMBEDDINGS:
-            raise ValueError(f"embedding must be one of {', '.join(EMBEDDINGS)}, got {self.embedding!r}")
+        if self.embedding not in EMBEDDING_FORMS:
+            raise ValueError(f"embedding must be one of {', '.join(EMBEDDING_FORMS)}, got {self.embedding!r}")
         if self.tailor_mode not in ("cn", "weights"):
             raise ValueError(f"tailor_mode must be 'cn' or 'weights', got {self.tailor_mode!r}")
         if self.integrator not in INTEGRATORS:

@@ -144,6 +144,7 @@ def run_study(
         embedding = FormulaEmbedding(fn, name=formula)
     for v in values:  # every configuration is checked before the first run
         study_config(system, vary, v, quick=quick, seed=seeds[0], **overrides)
+    shared = study_config(system, vary, values[0], quick=quick, seed=0, **overrides)  # the fields all runs share
     out_path = check_output_file(json_path, "json_path") if json_path is not None else None
 
     spec = _spec(system, vary, values, seeds, quick, methods, overrides)
@@ -176,14 +177,11 @@ def run_study(
                 bar.update(1)
                 bar.set_postfix_str(f"{vary}={v} seed {s}: {res['seconds']:.0f} s")
             if out_path is not None:
-                write_json(out_path, _result(spec, runs, values, command, time.perf_counter() - t0,
-                                             study_config(system, vary, values[0], quick=quick, seed=0,
-                                                          **overrides)))
+                write_json(out_path, _result(spec, runs, values, command, time.perf_counter() - t0, shared))
     finally:
         if bar is not None:
             bar.close()
-    result = _result(spec, runs, values, command, time.perf_counter() - t0,
-                     study_config(system, vary, values[0], quick=quick, seed=0, **overrides))
+    result = _result(spec, runs, values, command, time.perf_counter() - t0, shared)
     if out_path is not None:
         write_json(out_path, result)
     return result
