@@ -12,7 +12,7 @@ from torch import Tensor
 from .grammar import Formula, OPERATORS, _resolve_ops
 from .enumerate import FormulaLibrary, _box, _uniform_states, enumerate_formulas
 from .fit import _final_stats, fit_constants
-from . import checks
+from . import arguments
 
 __all__ = ['DiscoveryResult', 'discover_conserved', 'energy_correlation']
 
@@ -134,7 +134,7 @@ def discover_conserved(
 
     Raises:
         ValueError: any argument out of its range, checked before any work starts (see
-            :mod:`~noether_lite.symbolic.checks`): fewer than 2 trajectories or states, trajectories
+            :mod:`~noether_lite.symbolic.arguments`): fewer than 2 trajectories or states, trajectories
             that do not move or are all identical, bad shapes or dtypes, non-finite values, unknown
             operators, sizes, thresholds or learning rates out of range, an unavailable device.
         SearchTooLarge: ``max_depth`` does not fit in ``memory_budget``.
@@ -158,7 +158,7 @@ def _checked_discover_args(trajectories, threads, **kw) -> Tuple[Tensor, Dict[st
     search will use. Arguments that :func:`enumerate_formulas` and :func:`fit_constants` check again
     are checked here too, so that nothing is computed before a bad one is found.
     """
-    c = checks
+    c = arguments
     names = c.check_names(kw["names"])
     c.check_int("max_depth", kw["max_depth"], 1, "pass max_depth >= 1 (variables alone have depth 0)")
     codes = _resolve_ops(c.check_operators(kw["operators"]))

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from .grammar import Formula, OPERATORS, SearchTooLarge, _OPS, _VAR, _resolve_ops
-from . import checks
+from . import arguments
 
 __all__ = ['FormulaLibrary', 'enumerate_formulas']
 
@@ -115,18 +115,18 @@ def _fit_bytes(n_formulas: int, max_depth: int, n_states: int, chunk_size: int, 
 def _checked_enumerate_args(names, max_depth, operators, states, n_fingerprint, seed, memory_budget,
                             n_fit_states, chunk_size, progress) -> Tuple[Tuple[str, ...], List[int], Optional[Tensor]]:
     """The arguments of :func:`enumerate_formulas`, checked: ``(names, operator codes, states or None)``."""
-    names = checks.check_names(names)
-    checks.check_int("max_depth", max_depth, 0, "pass a depth such as max_depth=2 (variables have depth 0)")
-    codes = _resolve_ops(checks.check_operators(operators))
-    checks.check_int("n_fingerprint", n_fingerprint, checks.MIN_FINGERPRINT,
+    names = arguments.check_names(names)
+    arguments.check_int("max_depth", max_depth, 0, "pass a depth such as max_depth=2 (variables have depth 0)")
+    codes = _resolve_ops(arguments.check_operators(operators))
+    arguments.check_int("n_fingerprint", n_fingerprint, arguments.MIN_FINGERPRINT,
                      "pass n_fingerprint >= 3 (two values always match up to a*f + b; the default is 32)")
-    checks.check_seed(seed)
-    checks.check_real("memory_budget", memory_budget, low=0.0, allow_inf=True,
+    arguments.check_seed(seed)
+    arguments.check_real("memory_budget", memory_budget, low=0.0, allow_inf=True,
                       fix="pass a positive number of bytes such as memory_budget=4e9")
-    checks.check_int("n_fit_states", n_fit_states, 0, "pass the number of states of the later fit, or 0")
-    checks.check_int("chunk_size", chunk_size, 1, "pass a positive number of formulas such as chunk_size=10000")
-    checks.check_bool("progress", progress)
-    return names, codes, None if states is None else checks.check_states(states, len(names))
+    arguments.check_int("n_fit_states", n_fit_states, 0, "pass the number of states of the later fit, or 0")
+    arguments.check_int("chunk_size", chunk_size, 1, "pass a positive number of formulas such as chunk_size=10000")
+    arguments.check_bool("progress", progress)
+    return names, codes, None if states is None else arguments.check_states(states, len(names))
 
 
 def enumerate_formulas(
@@ -162,7 +162,7 @@ def enumerate_formulas(
         ``degenerate`` (constant or non-finite on the fingerprint states), ``total`` (kept up to ``d``).
 
     Raises:
-        ValueError: any argument out of its range (checked before any work, see :mod:`.checks`):
+        ValueError: any argument out of its range (checked before any work, see :mod:`.arguments`):
             names, depth, operators, fingerprint states (shape, fewer than 3, non-finite), sizes.
         SearchTooLarge: the next depth would exceed ``memory_budget``.
     """

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from .enumerate import FormulaLibrary
-from . import checks
+from . import arguments
 from .program import _compile, _objective, _robust_var, _run, _within_total
 
 __all__ = ['fit_constants']
@@ -17,16 +17,16 @@ __all__ = ['fit_constants']
 def _checked_fit_args(lib, ids, trajectories, steps, lr, lr_final, dtype, device):
     """The arguments of :func:`fit_constants`, checked: ``(ids as a list, trajectories, torch.device)``."""
     if not isinstance(lib, FormulaLibrary):
-        raise checks.bad("lib", "a FormulaLibrary", checks.Shown(f"a {type(lib).__name__}"),
+        raise arguments.bad("lib", "a FormulaLibrary", arguments.Shown(f"a {type(lib).__name__}"),
                          "pass the result of enumerate_formulas(...)")
-    ids = checks.check_ids(ids, len(lib))
-    x = checks.prepare_trajectories(trajectories, len(lib.names))
-    checks.check_int("steps", steps, 0, "pass a number of Adam iterations such as steps=500 (0: no fit)")
-    checks.check_real("lr", lr, low=0.0, fix="pass a positive learning rate such as lr=0.1")
-    checks.check_real("lr_final", lr_final, low=0.0, high=1.0, high_open=False,
+    ids = arguments.check_ids(ids, len(lib))
+    x = arguments.prepare_trajectories(trajectories, len(lib.names))
+    arguments.check_int("steps", steps, 0, "pass a number of Adam iterations such as steps=500 (0: no fit)")
+    arguments.check_real("lr", lr, low=0.0, fix="pass a positive learning rate such as lr=0.1")
+    arguments.check_real("lr_final", lr_final, low=0.0, high=1.0, high_open=False,
                       fix="pass the final/initial learning-rate ratio, such as lr_final=1e-3")
-    checks.check_dtype(dtype)
-    return ids, x, checks.check_device(device)
+    arguments.check_dtype(dtype)
+    return ids, x, arguments.check_device(device)
 
 
 def fit_constants(
@@ -57,7 +57,7 @@ def fit_constants(
         (non-finite when a fit never had a finite objective: diverged).
 
     Raises:
-        ValueError: any argument out of its range, checked before the fit (see :mod:`.checks`).
+        ValueError: any argument out of its range, checked before the fit (see :mod:`.arguments`).
     """
     ids, trajectories, device = _checked_fit_args(lib, ids, trajectories, steps, lr, lr_final, dtype, device)
     prog = _compile(lib, ids)
