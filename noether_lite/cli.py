@@ -282,13 +282,19 @@ def _symbolic(args: argparse.Namespace) -> int:
         if bad or not operators:
             raise UsageError(f"--operators {args.operators!r}: unknown {', '.join(bad) or '(none given)'}; "
                              f"choose from {','.join(OPERATORS)}")
+    if args.units:
+        from .symbolic.units import SYSTEM_UNITS
+
+        if args.system not in SYSTEM_UNITS:
+            raise UsageError(f"--units: no units are known for system {args.system!r}; "
+                             f"known: {', '.join(sorted(SYSTEM_UNITS))} (in Python, pass run_symbolic(units=Units(...)))")
     res = run_symbolic(args.system, max_depth=args.max_depth, quick=args.mode == "quick", seed=args.seed,
                        noisy=args.noisy, tailor=args.tailor, device=args.device, progress=args.progress,
-                       physics=changed or None, ckpt_dir=ckpt, operators=operators,
+                       physics=changed or None, ckpt_dir=ckpt, operators=operators, units=args.units or None,
                        **{k: v for k, v in own.items() if v is not None})
     write_json(out, res)
-    print(json.dumps({k: res[k] for k in ("system", "best_formula", "best_corr", "enumerated", "survivors", "rmse",
-                                          "seconds") if k in res}, indent=1))
+    print(json.dumps({k: res[k] for k in ("system", "best_formula", "best_corr", "enumerated", "survivors",
+                                          "families", "search_seconds", "rmse", "seconds") if k in res}, indent=1))
     return 0
 
 
@@ -436,6 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-depth", type=int, default=None, help="expression depth (default: 2 quick, 3 full)")
     s.add_argument("--operators", default=None, metavar="OPS",
                    help="comma-separated subset of the grammar's operators, e.g. +,-,*,square (default: all)")
+    s.add_argument("--units", action="store_true",
+                   help="prune formulas that add incompatible physical units (the system's units; "
+                        "known for spring and pendulum)")
     s.add_argument("--noisy", action="store_true", help="search on the noisy observations instead of true states")
     s.add_argument("--no-tailor", dest="tailor", action="store_false", help="search only; skip the RMSE evaluation")
     s.add_argument("--ckpt-dir", default=None, help="checkpoint folder (an interrupted run resumes exactly)")

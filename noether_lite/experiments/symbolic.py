@@ -12,6 +12,7 @@ from ..core.outputs import check_output_folder
 from ..core.train import seed_everything
 from ..models.mlp import MLP
 from ..symbolic.discover import discover_conserved, energy_correlation
+from ..symbolic.units import SYSTEM_UNITS, resolve_units
 from ..systems.data import make_dataset
 from ..systems.hamiltonians import get_system
 from .physics import PhysicsConfig, evaluate, pretrain
@@ -36,12 +37,16 @@ def run_symbolic(
     threads: Optional[int] = 1,
     ckpt_dir=None,
     operators: Optional[Sequence[str]] = None,
+    units=None,
 ) -> Dict[str, Any]:
     """The paper's symbolic pipeline on one system (section 3a).
 
     1. :func:`discover_conserved` on the training trajectories (true states by
        default, ``noisy=True`` for the observed ones), depth 2 (quick) or 3 (full), over
-       ``operators`` (default: all of :data:`~noether_lite.symbolic.grammar.OPERATORS`).
+       ``operators`` (default: all of :data:`~noether_lite.symbolic.grammar.OPERATORS`);
+       ``units=True`` prunes by the system's physical units
+       (:data:`~noether_lite.symbolic.units.SYSTEM_UNITS`), or pass a
+       :class:`~noether_lite.symbolic.units.Units`.
     2. The top ``top_k`` survivors (quick 3, full 20) are each tried as a one-step
        tailoring loss of the pretrained MLP over the ``λ_in`` grid (quick: every
        other point of ``10^k, k ∈ {−3, −2.5, …, 1}``), scored on TRAINING data.
@@ -56,7 +61,7 @@ def run_symbolic(
 
     Returns:
         ``{"system", "mode", "seed", "best_formula", "best_corr", "tailored_formula",
-        "enumerated", "survivors", "diverged", "counts", "top", "rmse": {"vanilla",
+        "enumerated", "survivors", "families", "units", "diverged", "counts", "top", "rmse": {"vanilla",
         "noether_symbolic", "noether_oracle"}, "inner_lr", "meta_trained", "formulas_per_second",
         "search_seconds", "seconds"}`` (JSON-ready).
     """
@@ -66,7 +71,7 @@ def run_symbolic(
         try:
             return run_symbolic(system, max_depth=max_depth, quick=quick, seed=seed, progress=progress, top_k=top_k,
                                 meta_k=meta_k, noisy=noisy, tailor=tailor, physics=physics, device=device, threads=None,
-                                ckpt_dir=ckpt_dir, operators=operators)
+                                ckpt_dir=ckpt_dir, operators=operators, units=units)
         finally:
             torch.set_num_threads(old)
     t0 = time.perf_counter()
@@ -82,14 +87,22 @@ def run_symbolic(
     depth = int(max_depth) if max_depth is not None else (2 if quick else 3)
     top_k = top_k if top_k is not None else (3 if quick else 20)
     meta_k = meta_k if meta_k is not None else (1 if quick else 5)
+    if units is True:
+        if sys_.name not in SYSTEM_UNITS:
+            raise ValueError(f"units=True: no units are known for system {sys_.name!r} (known: "
+                             f"{', '.join(sorted(SYSTEM_UNITS))}); pass units=Units(variables=..., parameters=...)")
+        units = SYSTEM_UNITS[sys_.name]
+    units = resolve_units(units or None)
     train, test = make_dataset(sys_, seed=seed)
     res = discover_conserved(train.x if noisy else train.x_clean, max_depth=depth, seed=seed, progress=progress,
-                             max_states=None if quick or depth < 3 else 15, operators=operators)
+                             max_states=None if quick or depth < 3 else 15, operators=operators,
+                             units=units)
     out: Dict[str, Any] = {
         "system": sys_.name, "mode": "quick" if quick else "full", "seed": seed, "max_depth": depth,
         "best_formula": str(res.best) if res.formulas else None,
         "best_corr": energy_correlation(res.best, sys_) if res.formulas else None,
-        "enumerated": res.n_enumerated, "survivors": res.n_survivors, "diverged": res.n_diverged,
+        "enumerated": res.n_enumerated, "survivors": res.n_survivors, "families": len(res.formulas),
+        "diverged": res.n_diverged, "units": units is not None,
         "counts": res.counts, "formulas_per_second": res.formulas_per_second, "search_seconds": res.seconds,
         "top": [dict(formula=str(f), score=f.score, ratio=f.ratio) for f in res.formulas[:10]],
         "rmse": {}, "warnings": [],

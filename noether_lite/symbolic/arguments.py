@@ -97,6 +97,13 @@ def check_bool(name: str, value) -> bool:
     return bool(value)
 
 
+def check_choice(name: str, value, choices: Sequence[str]) -> str:
+    """``value`` if it is one of ``choices`` (strings)."""
+    if not isinstance(value, str) or value not in choices:
+        raise bad(name, f"one of {', '.join(map(repr, choices))}", value, f"pass {name}={choices[0]!r}")
+    return value
+
+
 def check_seed(value) -> int:
     """A seed for both torch and NumPy generators: ``0 <= seed < 2**63``."""
     if not _is_int(value) or not 0 <= value < _MAX_SEED:

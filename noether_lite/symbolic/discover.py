@@ -12,9 +12,13 @@ from torch import Tensor
 from .grammar import Formula, OPERATORS, _resolve_ops
 from .enumerate import FormulaLibrary, _box, _uniform_states, enumerate_formulas
 from .fit import _final_stats, fit_constants
+from .units import Units, resolve_units
+from .project import fit_constants_projected
 from . import arguments
 
-__all__ = ['DiscoveryResult', 'discover_conserved', 'energy_correlation']
+__all__ = ['DiscoveryResult', 'discover_conserved', 'energy_correlation', 'FIT_METHODS']
+
+FIT_METHODS = ("projection", "adam")
 
 
 # ----------------------------------------------------------------------------- public search
@@ -23,7 +27,8 @@ class DiscoveryResult:
     """What :func:`discover_conserved` found.
 
     Attributes:
-        formulas: survivors, best first (see the module docstring for the ranking).
+        formulas: survivors, best first (see the module docstring for the ranking), one per
+            family of formulas equal up to ``a·f + b`` (:attr:`Formula.variants` counts each family).
         counts: one dict per depth (``candidates``, ``new``, ``duplicates``, ``degenerate``, ``total``).
         n_enumerated: distinct formulas whose constants were fitted (depth >= 1 and the variables).
         n_survivors, n_diverged: kept by the filter; dropped because the fit went non-finite.
@@ -64,7 +69,8 @@ class DiscoveryResult:
 
     def summary(self, k: int = 5) -> str:
         lines = [
-            f"{self.n_enumerated:,} formulas, {self.n_survivors} survivors (ratio <= {self.max_ratio:.0e}), "
+            f"{self.n_enumerated:,} formulas, {self.n_survivors} survivors (ratio <= {self.max_ratio:.0e}) "
+            f"in {len(self.formulas)} families, "
             f"{self.n_diverged} diverged, {self.seconds:.1f} s ({self.formulas_per_second:,.0f} formulas/s)"
         ]
         lines += [f"  {i + 1}. {f}   ratio={f.ratio:.2e}" for i, f in enumerate(self.formulas[:k])]
@@ -75,6 +81,7 @@ class DiscoveryResult:
             best_formula=str(self.formulas[0]) if self.formulas else None,
             top=[dict(formula=str(f), ratio=f.ratio, size=f.size) for f in self.formulas[:k]],
             counts=self.counts, n_enumerated=self.n_enumerated, n_survivors=self.n_survivors,
+            n_families=len(self.formulas),
             n_diverged=self.n_diverged, formulas_per_second=self.formulas_per_second, seconds=self.seconds,
         )
 
@@ -85,14 +92,17 @@ def discover_conserved(
     names: Sequence[str] = ("q", "p"),
     max_depth: int = 2,
     operators: Optional[Sequence[str]] = None,
+    units: Union[None, str, Units] = None,
     seed: int = 0,
     orders: float = 2.0,
+    method: str = "projection",
     steps: int = 500,
     lr: float = 0.1,
     n_reference: int = 512,
     n_fingerprint: int = 32,
     size_penalty: float = 0.1,
-    score_floor: float = 1e-7,
+    score_floor: Optional[float] = None,
+    merge_tol: float = 1e-6,
     max_states: Optional[int] = None,
     memory_budget: float = 4e9,
     chunk_size: int = 10000,
@@ -109,17 +119,30 @@ def discover_conserved(
         names: one name per state dimension.
         max_depth: maximum expression depth (variables have depth 0).
         operators: subset of :data:`OPERATORS`; all seven by default.
+        units: physical units of the variables and the system's parameters (a
+            :class:`~noether_lite.symbolic.units.Units` or a system name, e.g. ``"pendulum"``):
+            formulas that add incompatible quantities are pruned before they are fitted
+            (:mod:`~noether_lite.symbolic.units`); ``counts`` reports how many at each depth.
         seed: seeds the random reference and fingerprint states.
         orders: keep a formula if its variance ratio is ``<= 10**-orders``.
-        steps, lr: Adam iterations and learning rate of the batched constant fit.
+        method: how the constants are fitted: ``"projection"`` (linear constants in closed form,
+            the others on a grid and refined: :func:`~noether_lite.symbolic.project.fit_constants_projected`)
+            or ``"adam"`` (every constant by Adam: :func:`~noether_lite.symbolic.fit_constants`,
+            the reference, some hundred times slower).
+        steps, lr: Adam iterations and learning rate (``method="adam"``).
         n_reference: random states in the data's bounding box (the denominator), at least 3.
         n_fingerprint: random states whose values deduplicate the formulas, at least 3.
         size_penalty, score_floor: survivors are ranked by
             ``log10(max(score, score_floor)) + size_penalty * size`` (``score`` = within / total
             variance on the data), then by size, then by how many fitted constants are negative
             (of ``p² − c cos q`` and its mirror ``p² + c cos q`` with ``c < 0``, the first).
-            Below the floor the score is the constant fit's rounding noise (equivalent formulas
-            score 1e-10 to 2e-8 depending on the machine's arithmetic), so it decides nothing.
+            Below the floor the score is the constant fit's rounding noise, so it decides nothing:
+            by default ``1e-10`` for ``method="projection"`` (constants solved in float64) and
+            ``1e-7`` for ``"adam"`` (equivalent formulas score 1e-10 to 2e-8 there, depending on
+            the machine's arithmetic).
+        merge_tol: survivors whose values on the random states are the same up to ``a·f + b``
+            (``|corr| >= 1 − merge_tol``) are one family, shown once, at its best rank
+            (:attr:`Formula.variants` counts them); ``0`` keeps every survivor.
         max_states: subsample each trajectory to at most this many time points (speed), at least 2.
         memory_budget: bytes; the search refuses (before allocating) to go beyond it.
         chunk_size: formulas fitted per batched program (bounds memory; no per-formula loop).
@@ -162,9 +185,13 @@ def _checked_discover_args(trajectories, threads, **kw) -> Tuple[Tensor, Dict[st
     names = c.check_names(kw["names"])
     c.check_int("max_depth", kw["max_depth"], 1, "pass max_depth >= 1 (variables alone have depth 0)")
     codes = _resolve_ops(c.check_operators(kw["operators"]))
+    units = resolve_units(kw["units"])
+    if units is not None:
+        units.vectors(names)  # every variable has a unit, the parameters are independent
     c.check_seed(kw["seed"])
     c.check_real("orders", kw["orders"], low=0.0, high=300.0, high_open=False,
                  fix="pass the orders of magnitude of the filter, such as orders=2")
+    c.check_choice("method", kw["method"], FIT_METHODS)
     c.check_int("steps", kw["steps"], 0, "pass a number of Adam iterations such as steps=500 (0: no fit)")
     c.check_real("lr", kw["lr"], low=0.0, fix="pass a positive learning rate such as lr=0.1")
     c.check_int("n_reference", kw["n_reference"], c.MIN_REFERENCE,
@@ -173,8 +200,11 @@ def _checked_discover_args(trajectories, threads, **kw) -> Tuple[Tensor, Dict[st
                 "pass n_fingerprint >= 3 (two values always match up to a*f + b; the default is 32)")
     c.check_real("size_penalty", kw["size_penalty"], low=0.0, low_open=False,
                  fix="pass a non-negative penalty per tree node, such as size_penalty=0.1")
-    c.check_real("score_floor", kw["score_floor"], low=0.0, high=1.0,
-                 fix="pass a small positive floor such as score_floor=1e-7 (scores lie in [0, 1])")
+    if kw["score_floor"] is not None:
+        c.check_real("score_floor", kw["score_floor"], low=0.0, high=1.0,
+                     fix="pass a small positive floor such as score_floor=1e-10 (scores lie in [0, 1]), or None")
+    c.check_real("merge_tol", kw["merge_tol"], low=0.0, high=1.0, low_open=False,
+                 fix="pass a small tolerance such as merge_tol=1e-6, or 0 to keep every survivor")
     c.check_optional_int("max_states", kw["max_states"], c.MIN_STATES,
                          "pass None (all states) or at least 2 states per trajectory: with one state the "
                          "variance along a trajectory is 0 and every formula would look conserved")
@@ -186,11 +216,11 @@ def _checked_discover_args(trajectories, threads, **kw) -> Tuple[Tensor, Dict[st
     c.check_optional_int("threads", threads, 1, "pass a positive number of CPU threads, or None for torch's setting")
     c.check_bool("progress", kw["progress"])
     x = c.prepare_trajectories(trajectories, len(names), kw["max_states"])
-    return x, dict(kw, names=names, operators=[OPERATORS[i] for i in codes])
+    return x, dict(kw, names=names, operators=[OPERATORS[i] for i in codes], units=units)
 
 
-def _discover(x, *, names, max_depth, operators, seed, orders, steps, lr, n_reference, n_fingerprint, size_penalty,
-              score_floor, max_states, memory_budget, chunk_size, dtype, device, progress) -> DiscoveryResult:
+def _discover(x, *, names, max_depth, operators, units, seed, orders, method, steps, lr, n_reference, n_fingerprint, size_penalty,
+              score_floor, merge_tol, max_states, memory_budget, chunk_size, dtype, device, progress) -> DiscoveryResult:
     """The search on checked arguments (see :func:`discover_conserved`); ``x`` is already subsampled."""
     t0 = time.perf_counter()
     N, T, D = x.shape
@@ -201,7 +231,7 @@ def _discover(x, *, names, max_depth, operators, seed, orders, steps, lr, n_refe
     lib = enumerate_formulas(
         names=names, max_depth=max_depth, operators=operators, states=fp_states,
         seed=seed, memory_budget=memory_budget, n_fit_states=N * T + n_reference, chunk_size=chunk_size,
-        progress=progress,
+        units=units, progress=progress,
     )
     t_fit = time.perf_counter()
     n = len(lib)
@@ -210,7 +240,11 @@ def _discover(x, *, names, max_depth, operators, seed, orders, steps, lr, n_refe
     diverged = np.zeros(n, dtype=bool)
     for s in range(0, n, chunk_size):
         ids = list(range(s, min(n, s + chunk_size)))
-        theta, starts, loss = fit_constants(lib, ids, x, steps=steps, lr=lr, dtype=dtype, device=device)
+        if method == "adam":
+            theta, starts, loss = fit_constants(lib, ids, x, steps=steps, lr=lr, dtype=dtype, device=device)
+        else:
+            theta, starts, loss = fit_constants_projected(lib, ids, x, chunk_size=chunk_size, dtype=dtype,
+                                                          device=device)
         theta64 = theta.double().cpu()
         st = _final_stats(lib, ids, theta64, x, reference, device=device)
         bad = (~torch.isfinite(loss).cpu() | ~torch.isfinite(st["score"]) | ~torch.isfinite(st["ratio"])).numpy()
@@ -230,19 +264,46 @@ def _discover(x, *, names, max_depth, operators, seed, orders, steps, lr, n_refe
         survived = ~diverged & (ratios <= max_ratio) & (stats["spread"] > 1e-6)  # spread: not constant
     sid = np.flatnonzero(survived)
     # below score_floor a formula is conserved to float precision: only its size should decide
+    if score_floor is None:
+        score_floor = 1e-7 if method == "adam" else 1e-10
     rank_key = np.log10(np.maximum(scores[sid], score_floor)) + size_penalty * lib.size[sid]
-    negatives = np.array([sum(c < 0 for c in consts[i]) for i in sid], dtype=np.int64)
-    ranked = sid[np.lexsort((negatives, lib.size[sid], rank_key))]
-    formulas = [lib.formula(int(i), consts[i], float(ratios[i])) for i in ranked]
-    for f, i in zip(formulas, ranked):
+    formulas = [lib.formula(int(i), consts[i], float(ratios[i])).canonical() for i in sid]
+    negatives = np.array([sum(c < 0 for c in f.constants) for f in formulas], dtype=np.int64)
+    order = np.lexsort((negatives, lib.size[sid], rank_key))
+    formulas = [formulas[k] for k in order]
+    for f, i in zip(formulas, sid[order]):
         f.score = float(scores[i])
+    n_surv = len(formulas)
+    if merge_tol > 0 and formulas:
+        formulas = _merge_families(formulas, reference, merge_tol)
     seconds = time.perf_counter() - t0
     return DiscoveryResult(
-        formulas=formulas, counts=lib.counts, n_enumerated=n, n_survivors=len(formulas),
+        formulas=formulas, counts=lib.counts, n_enumerated=n, n_survivors=n_surv,
         n_diverged=int(diverged.sum()), ratios=ratios, scores=scores, survived=survived,
         formulas_per_second=n / max(seconds, 1e-9), seconds=seconds, enumerate_seconds=lib.seconds,
         fit_seconds=fit_seconds, max_ratio=max_ratio, library=lib, all_constants=consts,
     )
+
+
+def _merge_families(formulas: List[Formula], states: Tensor, tol: float, block: int = 512) -> List[Formula]:
+    """Keep the first formula of each family (equal up to ``a·f + b`` on ``states``), in order."""
+    s = states[:128].double()
+    with torch.no_grad():
+        vals = torch.stack([f(s) for f in formulas])  # (n, R)
+    vals = torch.where(torch.isfinite(vals), vals, torch.zeros_like(vals))
+    z = vals - vals.mean(1, keepdim=True)
+    z = z / z.norm(dim=1, keepdim=True).clamp_min(1e-300)
+    kept: List[int] = []
+    kept_z = z.new_zeros(0, z.shape[1])
+    for b in range(0, len(formulas), block):
+        for i in range(b, min(len(formulas), b + block)):
+            same = (z[i] @ kept_z.T).abs() >= 1 - tol if len(kept) else torch.zeros(0, dtype=torch.bool)
+            if same.any():
+                formulas[kept[int(same.nonzero()[0])]].variants += 1
+            else:
+                kept.append(i)
+                kept_z = torch.cat([kept_z, z[i:i + 1]])
+    return [formulas[i] for i in kept]
 
 
 # ----------------------------------------------------------------------------- the paper's pipeline

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 from .grammar import Formula, OPERATORS, SearchTooLarge, _OPS, _VAR, _resolve_ops
 from . import arguments
+from .units import Units, resolve_units
 
 __all__ = ['FormulaLibrary', 'enumerate_formulas']
 
@@ -86,6 +87,23 @@ def _keys(v1: Tensor, v2: Tensor, w_sign: Tensor, w_hash: np.ndarray) -> Tuple[n
     return (q * w_hash).sum(1), ok.numpy()  # int64 arithmetic wraps: a 64-bit hash
 
 
+def _unit_rule(name: str, U: np.ndarray, keys: np.ndarray, zero_key: np.ndarray, ii: np.ndarray,
+               jj: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+    """Which candidates ``name(ii, jj)`` are allowed by units, and their units: ``(ok (n,), units (n, d))``."""
+    if name in ("+", "-"):
+        return (keys[ii] == keys[jj]).all(1), U[ii]
+    if name in ("sin", "cos"):
+        return (keys[ii] == zero_key).all(1), np.zeros((len(ii), U.shape[1]))
+    ok = np.ones(len(ii), dtype=bool)
+    if name == "*":
+        return ok, U[ii] + U[jj]
+    if name == "/":
+        return ok, U[ii] - U[jj]
+    if name == "square":
+        return ok, 2 * U[ii]
+    raise AssertionError(f"no unit rule for operator {name!r}")  # pragma: no cover
+
+
 def _pairs(a: int, b: int, commutative: bool) -> Tuple[Tensor, Tensor]:
     """Child pairs ``(i, j)`` over ids ``< a`` with at least one id ``>= b`` (depth exactly d−1)."""
     if commutative:  # i <= j, j >= b
@@ -140,6 +158,7 @@ def enumerate_formulas(
     memory_budget: float = 4e9,
     n_fit_states: int = 0,
     chunk_size: int = 10000,
+    units: Union[None, str, Units] = None,
     progress: bool = False,
 ) -> FormulaLibrary:
     """Enumerate all distinct expressions up to ``max_depth``.
@@ -154,12 +173,16 @@ def enumerate_formulas(
             (exact, from the previous depths) times the bytes per candidate, plus
             the working set of the constant fit, is checked against it.
         n_fit_states, chunk_size: size of the later constant fit, for that estimate.
+        units: physical units (a :class:`~noether_lite.symbolic.units.Units`, or a system name such
+            as ``"pendulum"``): candidates that add incompatible quantities are pruned before
+            anything is computed for them (:mod:`~noether_lite.symbolic.units`). ``None``: no check.
         progress: print one line per depth.
 
     Returns:
         A :class:`FormulaLibrary`; ``counts[d]`` holds, for depth ``d``: ``candidates``
-        (canonical, before numerical dedup), ``new`` (kept), ``duplicates``,
-        ``degenerate`` (constant or non-finite on the fingerprint states), ``total`` (kept up to ``d``).
+        (canonical, before units and numerical dedup), ``unit_pruned`` (adding incompatible
+        units), ``new`` (kept), ``duplicates``, ``degenerate`` (constant or non-finite on the
+        fingerprint states), ``total`` (kept up to ``d``).
 
     Raises:
         ValueError: any argument out of its range (checked before any work, see :mod:`.arguments`):
@@ -170,6 +193,11 @@ def enumerate_formulas(
     names, codes, states = _checked_enumerate_args(names, max_depth, operators, states, n_fingerprint, seed,
                                                    memory_budget, n_fit_states, chunk_size, progress)
     D = len(names)
+    units = resolve_units(units)
+    if units is not None:
+        U, P = units.vectors(names)  # (D, d), (d, k)
+        ukey = units.keys(P)
+        zero_key = ukey(np.zeros((1, U.shape[1])))
     gen = torch.Generator().manual_seed(int(seed))
     if states is None:
         states = _uniform_states(n_fingerprint, torch.full((D,), -2.0, dtype=torch.float64),
@@ -188,7 +216,8 @@ def enumerate_formulas(
     v1 = states.T.clone()  # (n, K): constants at 1
     v2 = states.T.clone()  # (n, K): constants at random values
     keys, ok = _keys(v1, v2, w_sign, w_hash)
-    counts = [dict(depth=0, candidates=D, new=int(ok.sum()), duplicates=0, degenerate=int((~ok).sum()), total=D)]
+    counts = [dict(depth=0, candidates=D, unit_pruned=0, new=int(ok.sum()), duplicates=0,
+                   degenerate=int((~ok).sum()), total=D)]
     seen = np.sort(keys)
 
     b = 0  # ids < b have depth < d-1
@@ -202,13 +231,23 @@ def enumerate_formulas(
                 f"estimated {need / 1e9:.2f} GB > memory_budget {memory_budget / 1e9:.2f} GB. "
                 f"Use max_depth <= {d - 1}, fewer operators, or a larger memory_budget."
             )
-        c_op, c_l, c_r, c_v1, c_v2 = [], [], [], [], []
+        c_op, c_l, c_r, c_v1, c_v2, c_u = [], [], [], [], [], []
+        pruned = 0
+        if units is not None:
+            keys_now = ukey(U)
         for code in codes:
             spec = _OPS[code]
             if spec.arity == 1:
                 ii, jj = torch.arange(b, a), None
             else:
                 ii, jj = _pairs(a, b, spec.commutative)
+            if units is not None:
+                ok_u, u_new = _unit_rule(spec.name, U, keys_now, zero_key, ii.numpy(),
+                                         None if jj is None else jj.numpy())
+                pruned += int((~ok_u).sum())
+                keep_u = torch.from_numpy(np.flatnonzero(ok_u))
+                ii, jj = ii[keep_u], None if jj is None else jj[keep_u]
+                c_u.append(u_new[ok_u])
             n = ii.numel()
             if n == 0:
                 continue
@@ -220,8 +259,10 @@ def enumerate_formulas(
             c_op.append(torch.full((n,), code))
             c_l.append(ii)
             c_r.append(torch.full((n,), -1) if jj is None else jj)
+        c_u = [u for u in c_u if len(u)]
         if not c_op:
-            counts.append(dict(depth=d, candidates=0, new=0, duplicates=0, degenerate=0, total=len(op)))
+            counts.append(dict(depth=d, candidates=pruned, unit_pruned=pruned, new=0, duplicates=0, degenerate=0,
+                               total=len(op)))
             b = a
             continue
         c_op, c_l, c_r = torch.cat(c_op).numpy(), torch.cat(c_l).numpy(), torch.cat(c_r).numpy()
@@ -250,11 +291,14 @@ def enumerate_formulas(
         idx = torch.from_numpy(sel)
         v1 = torch.cat([v1, c_v1[idx]])
         v2 = torch.cat([v2, c_v2[idx]])
+        if units is not None:
+            U = np.concatenate([U, np.concatenate(c_u)[sel]])
         seen = np.sort(np.concatenate([seen, k[keep]]))
-        counts.append(dict(depth=d, candidates=int(len(k)), new=n_new, duplicates=int((good & ~keep).sum()),
-                           degenerate=int((~good).sum()), total=len(op)))
+        counts.append(dict(depth=d, candidates=int(len(k)) + pruned, unit_pruned=pruned, new=n_new,
+                           duplicates=int((good & ~keep).sum()), degenerate=int((~good).sum()), total=len(op)))
         if progress:
-            print(f"[symbolic] depth {d}: {len(k):,} candidates -> {n_new:,} new ({len(op):,} in total)")
+            print(f"[symbolic] depth {d}: {len(k) + pruned:,} candidates, {pruned:,} pruned by units "
+                  f"-> {n_new:,} new ({len(op):,} in total)")
         b = a
     arr = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
     return FormulaLibrary(names, arr(op), arr(left), arr(right), arr(depth), arr(size), arr(nconst), counts,

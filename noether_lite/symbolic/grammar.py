@@ -3,6 +3,7 @@ formula as a Noether embedding.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -105,6 +106,8 @@ class Formula:
         ratio: within-trajectory variance / robust variance on random states (the filter).
         score: within-trajectory / total variance on the data (the fitted objective, the ranking).
         depth, size: tree depth and number of nodes.
+        variants: how many surviving formulas of the search are this one up to ``a·f + b``
+            (itself included): the search shows each family once.
     """
 
     tree: tuple
@@ -114,6 +117,7 @@ class Formula:
     depth: int = 0
     size: int = 1
     score: float = float("nan")
+    variants: int = 1
 
     # -- printing
     def _infix(self, node, consts: List[str], prec: int = 0) -> str:
@@ -158,6 +162,25 @@ class Formula:
 
     def __repr__(self) -> str:
         return f"Formula({self}, ratio={self.ratio:.3g})"
+
+    def canonical(self) -> "Formula":
+        """The same function with ``cos(−c·a)`` written ``cos(c·a)`` (cos is even)."""
+        consts = list(self.constants)
+        k = 0
+
+        def walk(node):
+            nonlocal k
+            if node[0] == "var":
+                return
+            if _OPS[OPERATORS.index(node[0])].has_const:
+                if node[0] == "cos":
+                    consts[k] = abs(consts[k])
+                k += 1
+            for child in node[1:]:
+                walk(child)
+
+        walk(self.tree)
+        return dataclasses.replace(self, constants=tuple(consts))
 
     # -- evaluation
     def _eval(self, node, x: Tensor, it) -> Tensor:

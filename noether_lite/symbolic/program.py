@@ -36,12 +36,9 @@ class _Program:
 def _compile(lib: FormulaLibrary, ids: Sequence[int]) -> _Program:
     """Expand each formula into its own tree (constant-free subtrees are shared)."""
     D = len(lib.names)
-    node_op, node_l, node_r, node_c, node_lvl = [], [], [], [], []
+    node_op, node_l, node_r, node_c = [], [], [], []
     shared: Dict[int, int] = {}
     n_slots = 0
-
-    def level(n):
-        return 0 if n < D else node_lvl[n - D]
 
     def expand(e: int) -> int:
         nonlocal n_slots
@@ -58,7 +55,6 @@ def _compile(lib: FormulaLibrary, ids: Sequence[int]) -> _Program:
         lft = expand(int(lib.left[e]))
         rgt = expand(int(lib.right[e])) if spec.arity == 2 else lft
         node_op.append(o); node_l.append(lft); node_r.append(rgt); node_c.append(c)
-        node_lvl.append(1 + max(level(lft), level(rgt)))
         n = D + len(node_op) - 1
         if lib.nconst[e] == 0:
             shared[e] = n
@@ -68,15 +64,28 @@ def _compile(lib: FormulaLibrary, ids: Sequence[int]) -> _Program:
     for e in ids:
         starts.append(n_slots)
         roots.append(expand(int(e)))
-    # renumber nodes sorted by (level, op): each (level, op) group is contiguous
-    lvl = np.asarray(node_lvl, dtype=np.int64)
+    nodes = list(zip(node_op, node_l, node_r, node_c))
+    return _levels(D, nodes, roots, np.asarray(starts + [n_slots]), n_slots)
+
+
+def _levels(D: int, nodes: Sequence[Tuple[int, int, int, int]], roots: Sequence[int], slot_start: np.ndarray,
+            n_slots: int) -> _Program:
+    """A program from nodes ``(op, left, right, slot)`` (ids ``>= D``; ``< D`` are the variables).
+
+    Nodes are renumbered sorted by (level, op), so that each (level, op) group is contiguous.
+    """
+    node_op = [n[0] for n in nodes]
+    lvl = np.zeros(len(nodes), dtype=np.int64)
+    for k, (_, lft, rgt, _) in enumerate(nodes):  # children come before their parent
+        lvl[k] = 1 + max(0 if lft < D else lvl[lft - D], 0 if rgt < D else lvl[rgt - D])
     ops = np.asarray(node_op, dtype=np.int64)
     order = np.lexsort((ops, lvl))
     new_id = np.empty(len(order) + D, dtype=np.int64)
     new_id[:D] = np.arange(D)
     new_id[D + order] = D + np.arange(len(order))
-    L, R = np.asarray(node_l, dtype=np.int64), np.asarray(node_r, dtype=np.int64)
-    C = np.asarray(node_c, dtype=np.int64)
+    L = np.asarray([n[1] for n in nodes], dtype=np.int64)
+    R = np.asarray([n[2] for n in nodes], dtype=np.int64)
+    C = np.asarray([n[3] for n in nodes], dtype=np.int64)
     C = np.where(C < 0, n_slots, C)  # slot n_slots holds a dummy 1 for ops without constant
     levels = []
     for l in range(1, int(lvl.max(initial=0)) + 1):
@@ -86,7 +95,7 @@ def _compile(lib: FormulaLibrary, ids: Sequence[int]) -> _Program:
         levels.append((codes.tolist(), sizes.tolist(), torch.from_numpy(new_id[L[members]]),
                        torch.from_numpy(new_id[R[members]]), torch.from_numpy(C[members])))
     return _Program(D, levels, torch.from_numpy(new_id[np.asarray(roots, dtype=np.int64)]),
-                    np.asarray(starts + [n_slots]), n_slots, torch.ones(n_slots, dtype=torch.float64))
+                    np.asarray(slot_start), n_slots, torch.ones(n_slots, dtype=torch.float64))
 
 
 def _run(prog: _Program, x: Tensor, theta: Tensor) -> Tensor:

@@ -8,10 +8,13 @@ import torch
 
 import noether_lite as nl
 from noether_lite.symbolic import discover_conserved, enumerate_formulas, fit_constants
+from noether_lite.symbolic.project import fit_constants_projected as P
+from noether_lite.symbolic.units import Units
 
 _discover = importlib.import_module("noether_lite.symbolic.discover")
 _enumerate = importlib.import_module("noether_lite.symbolic.enumerate")
 _fit = importlib.import_module("noether_lite.symbolic.fit")
+_project = importlib.import_module("noether_lite.symbolic.project")
 
 
 def _oscillator(n_traj: int = 4, n_time: int = 12) -> torch.Tensor:
@@ -106,6 +109,11 @@ CASES = _cases_trajectories(D) + _cases_trajectories(F) + [
     (D, dict(threads=0), "threads must be None or an integer >= 1, got 0"),
     (D, dict(threads=1.5), "threads must be None or an integer >= 1"),
     (D, dict(progress="yes"), "progress must be True or False"),
+    (D, dict(method="lbfgs"), "method must be one of 'projection', 'adam'"),
+    (D, dict(merge_tol=-1e-6), r"merge_tol must be a finite number in \[0, 1\)"),
+    (D, dict(merge_tol=1.0), "merge_tol must be a finite number"),
+    (D, dict(units="moon"), "units must be None, a Units or one of"),
+    (D, dict(units=Units({"q": {"L": 1}})), r"units: no unit for variable\(s\) \['p'\]"),
     # enumerate_formulas
     (E, dict(names="qp"), "names must be a list or tuple of strings"),
     (E, dict(names=()), "names must be distinct non-empty strings"),
@@ -125,6 +133,8 @@ CASES = _cases_trajectories(D) + _cases_trajectories(F) + [
     (E, dict(n_fit_states=-1), "n_fit_states must be an integer >= 0"),
     (E, dict(chunk_size=0), "chunk_size must be an integer >= 1"),
     (E, dict(progress=None), "progress must be True or False"),
+    (E, dict(units=Units({"q": {}, "p": {"L": 1}}, {"a": {"L": 1}, "b": {"L": 2}})),
+     "parameters' units .* are not independent"),
     # fit_constants
     (F, dict(lib="not a library"), "lib must be a FormulaLibrary, got a str"),
     (F, dict(ids=[]), "ids must be a non-empty 1-d list of integers"),
@@ -140,11 +150,23 @@ CASES = _cases_trajectories(D) + _cases_trajectories(F) + [
     (F, dict(lr_final=2.0), r"lr_final must be a finite number in \(0, 1\]"),
     (F, dict(dtype=torch.bfloat16), "dtype must be torch.float32 or torch.float64"),
     (F, dict(device="tpu"), "device must be a device name"),
+    # fit_constants_projected
+    (P, dict(lib=[1, 2]), "lib must be a FormulaLibrary, got a list"),
+    (P, dict(ids=[N_LIB]), rf"ids must be indices in \[0, {N_LIB}\)"),
+    (P, dict(trajectories=X[:1]), "at least 2 trajectories"),
+    (P, dict(grid=[]), "grid must be a non-empty sequence of finite numbers"),
+    (P, dict(grid=[1.0, math.nan]), "grid must be a non-empty sequence of finite numbers"),
+    (P, dict(sweeps=0), "sweeps must be an integer >= 1"),
+    (P, dict(refine_steps=-1), "refine_steps must be an integer >= 0"),
+    (P, dict(chunk_size=0), "chunk_size must be an integer >= 1"),
+    (P, dict(dtype=torch.float16), "dtype must be torch.float32 or torch.float64"),
+    (P, dict(device="tpu"), "device must be a device name"),
 ]
 BASE = {
     D: lambda: dict(trajectories=X, max_depth=1, operators=["-", "cos", "square"], steps=2),
     E: lambda: dict(max_depth=1),
     F: lambda: dict(lib=LIB, ids=[0, 1, 2], trajectories=X, steps=2),
+    P: lambda: dict(lib=LIB, ids=[0, 1, 2], trajectories=X),
 }
 
 
@@ -160,6 +182,7 @@ def no_work(monkeypatch):
     monkeypatch.setattr(_enumerate, "_uniform_states", _no_work)
     monkeypatch.setattr(_enumerate, "_keys", _no_work)
     monkeypatch.setattr(_fit, "_compile", _no_work)
+    monkeypatch.setattr(_project, "_compile_terms", _no_work)
 
 
 @pytest.mark.parametrize("fn, kwargs, match", CASES,
@@ -178,7 +201,7 @@ def test_bad_argument_is_refused_before_any_work_with_one_line(fn, kwargs, match
 def test_every_argument_of_the_three_functions_is_in_the_table():
     import inspect
 
-    for fn in (D, E, F):
+    for fn in (D, E, F, P):
         covered = {k for f, kw, _ in CASES if f is fn for k in kw}
         params = set(inspect.signature(fn).parameters)
         assert params == covered, (fn.__name__, sorted(params - covered))
