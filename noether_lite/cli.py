@@ -397,6 +397,7 @@ def _study(args: argparse.Namespace) -> int:
 
     _resolve_system(args)
     out = _output(args.json)
+    ckpt = _folder(args.ckpt_dir, "--ckpt-dir")
     values = _numbers("--values", args.values)
     methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else STUDY_METHODS
     overrides = dict(parse_sets(args.sets))
@@ -408,7 +409,7 @@ def _study(args: argparse.Namespace) -> int:
     seeds = list(range(args.seed, args.seed + args.seeds))
     res = run_study(args.system, args.vary, values, seeds=seeds, quick=args.mode == "quick", methods=methods,
                     device=args.device, json_path=out, progress=args.progress, command=command,
-                    formula=args.formula, **changed)
+                    formula=args.formula, ckpt_dir=ckpt, **changed)
     if args.formula is not None:
         print(describe_study(res).splitlines()[-1])
     print(study_table(res))
@@ -463,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--formula", default=None, metavar="EXPR",
                     help="also tailor with this conserved quantity in q, p (e.g. what `symbolic` found), "
                          "compared with the control")
+    st.add_argument("--ckpt-dir", default=None, help="checkpoint folder (an interrupted study resumes its run exactly)")
     st.set_defaults(func=_study)
 
     v = sub.add_parser("video", parents=[_common(modes=("quick", "default", "full"))],

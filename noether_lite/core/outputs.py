@@ -24,6 +24,12 @@ def check_output_file(path: Union[str, Path, None], what: str = "--json") -> Opt
     if path is None:
         return None
     p = Path(path)
+    try:
+        p.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as e:  # e.g. a file name too long for the file system
+        raise ValueError(f"{what} {str(path)!r} cannot be used ({e.strerror}); choose another path") from None
     if p.is_dir():
         raise ValueError(f"{what} {str(path)!r} is a folder; give a file path such as {str(p / 'results.json')!r}")
     folder = p.parent if str(p.parent) else Path(".")
@@ -31,8 +37,16 @@ def check_output_file(path: Union[str, Path, None], what: str = "--json") -> Opt
         raise ValueError(f"{what} {str(path)!r}: folder {str(folder)!r} does not exist; create it first")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ValueError(f"{what} {str(path)!r}: folder {str(folder)!r} is not writable; choose another")
-    if p.exists() and not os.access(p, os.W_OK):
+    exists = p.exists()
+    if exists and not os.access(p, os.W_OK):
         raise ValueError(f"{what} {str(path)!r} exists and is read-only; choose another path")
+    if not exists:  # access() can approve what the file system refuses (root, /proc, some mounts): try it
+        try:
+            with open(p, "x"):
+                pass
+            p.unlink()
+        except OSError as e:
+            raise ValueError(f"{what} {str(path)!r} cannot be written ({e.strerror}); choose another path") from None
     return p
 
 
@@ -54,7 +68,10 @@ def check_output_folder(path: Union[str, Path, None], what: str = "--ckpt-dir") 
         if not os.access(parent, os.W_OK | os.X_OK):
             raise ValueError(f"{what} {str(path)!r}: cannot create it inside {str(parent)!r} (not writable); "
                              f"choose another folder")
-        p.mkdir(parents=True, exist_ok=True)
+        try:
+            p.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ValueError(f"{what} {str(path)!r} cannot be created ({e.strerror}); choose another folder") from None
     if not os.access(p, os.W_OK | os.X_OK):
         raise ValueError(f"{what} {str(path)!r} is not writable; choose another folder")
     return p

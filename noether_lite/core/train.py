@@ -301,6 +301,7 @@ def fit(
     best: Optional[Dict[str, Any]] = None  # {"value", "step", "modules", "waited"}: the best validation so far
     cfg = _normalise_config(config)
     start_digest = None
+    resumed_window = None
     if checkpoint is not None:  # the run's identity: its config, seed, length and starting weights
         ident = {"config": config or {}, "seed": seed, "steps": steps}
         if validate is not None:  # early stopping changes the run: part of its identity
@@ -334,12 +335,17 @@ def fit(
         hist = History(**ck["history"])
         start = ck["step"]
         best = ck.get("best")
+        resumed_window = ck.get("window")
 
     def payload(step: int, gen_state: Tensor, rng_state: Tensor, extra_states: Dict[str, Tensor]) -> Dict[str, Any]:
         return {
             "config": cfg, "step": step, "modules": {n: m.state_dict() for n, m in modules.items()},
             "optimizer": opt.state_dict(), "generator": gen_state, "torch_rng": rng_state,
             "generators": extra_states, "history": hist.to_dict(), "start": start_digest, "best": best,
+            # the steps since the last history entry: without them a resumed run's next entry would
+            # average fewer steps than an uninterrupted run's (a Ctrl-C need not land on log_every)
+            "window": {"loss": list(window_loss), "reverted": list(window_rev),
+                       "extra": {k: list(v) for k, v in window_extra.items()}, "bad_steps": bad_steps},
         }
 
     def states() -> Tuple[Tensor, Tensor, Dict[str, Tensor]]:
@@ -366,13 +372,17 @@ def fit(
     window_loss: List[Tensor] = []
     window_rev: List[Tensor] = []
     window_extra: Dict[str, List[Tensor]] = {}
+    bad_steps = torch.zeros((), dtype=torch.int64)
+    if checkpoint is not None and resumed_window:
+        window_loss, window_rev = list(resumed_window["loss"]), list(resumed_window["reverted"])
+        window_extra = {k: list(v) for k, v in resumed_window["extra"].items()}
+        bad_steps = resumed_window["bad_steps"]
     bar = None
     if progress and end > start:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=steps, initial=start, desc=desc, leave=False)
     completed = start
-    bad_steps = torch.zeros((), dtype=torch.int64)
     before = states()
     t0 = time.perf_counter()
     seconds0 = hist.seconds

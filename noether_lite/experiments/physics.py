@@ -194,6 +194,17 @@ def _check_batch(batch_size: int) -> None:
 
 
 # --------------------------------------------------------------------------- stages
+def data_identity(data: TrajectoryData) -> Dict[str, object]:
+    """What identifies a training set in a checkpoint: its recorded arguments and a digest of its tensors
+    (a subset, a hand-built set or data changed in place has the same ``meta`` but other content)."""
+    h = hashlib.sha256()
+    for t in (data.t, data.x, data.dxdt):
+        t = t.detach().to("cpu", torch.float64).contiguous()
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.numpy().tobytes())
+    return {**data.meta, "sha256": h.hexdigest()[:16]}
+
+
 def split_trajectories(data: TrajectoryData, n_first: int) -> Tuple[TrajectoryData, TrajectoryData]:
     """The first ``n_first`` trajectories and the rest (e.g. a training set and its validation split)."""
     n = data.x.shape[0]
@@ -225,9 +236,9 @@ def pretrain(model: nn.Module, data: TrajectoryData, *, steps: int, lr: float = 
         idx = torch.randint(0, X.shape[0], (min(batch_size, X.shape[0]),), generator=gen).to(X.device)
         return ((model(X[idx]) - Y[idx]) ** 2).mean()
 
-    config = {"stage": desc, "steps": steps, "lr": lr, "batch": batch_size, "data": data.meta}
+    config = {"stage": desc, "steps": steps, "lr": lr, "batch": batch_size, "data": data_identity(data)}
     if val is not None:
-        config["val"] = val.meta
+        config["val"] = data_identity(val)
     return fit(modules={"model": model}, loss_fn=loss_fn, steps=steps, lr=lr, seed=seed, progress=progress,
                desc=desc, checkpoint=checkpoint, config=config,
                validate=None if val is None else (lambda: train_rollout_rmse(model, val)),
@@ -273,9 +284,14 @@ def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: flo
         pred = net.tailored_field(x[idx], res)  # (b, T + 1, D)
         return ((pred - data.dxdt[idx]) ** 2).mean(), {"reverted": res.n_reverted}
 
-    config = config or {"stage": desc, "steps": steps, "data": data.meta}
+    tailoring = getattr(net, "tailoring", None)
+    config = {**(config or {"stage": desc, "steps": steps}), "data": data_identity(data), "lr": lrs,
+              "batch": batch_size, "target": target,
+              "tailor": asdict(tailoring) if tailoring is not None else None,
+              "net": {"dt": getattr(net, "dt", None), "integrator": getattr(net, "integrator", None),
+                      "loss_form": getattr(net, "loss_form", None)}}
     if val is not None:
-        config = {**config, "val": val.meta}
+        config = {**config, "val": data_identity(val)}
     return fit(modules=modules, loss_fn=loss_fn, steps=steps, lr=lrs, seed=seed, progress=progress, desc=desc,
                checkpoint=checkpoint, config=config, on_step=on_step,
                validate=None if val is None else (lambda: train_rollout_rmse(net, val)),

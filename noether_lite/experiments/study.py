@@ -94,6 +94,7 @@ def run_study(
     progress: bool = True,
     command: str = "",
     formula: Optional[str] = None,
+    ckpt_dir: Optional[Union[str, Path]] = None,
     **overrides,
 ) -> Dict[str, Any]:
     """Run the study and summarise it (see the module docstring).
@@ -112,6 +113,8 @@ def run_study(
         formula: a conserved quantity as a formula in ``q, p`` (e.g. the one ``noether-lite
             symbolic`` found, ``"p**2 - 3*cos(q)"``): tailored with, through the same protocol,
             as ``noether_custom``, and compared with the control ("formula_minus_control").
+        ckpt_dir: folder for the checkpoints of every run's stages (default ``$NOETHER_CKPT_DIR``): an
+            interrupted study resumes the run it was in, not only the runs ``json_path`` holds.
         overrides: more :class:`PhysicsConfig` fields for every run (e.g. ``meta_steps=20``).
 
     Returns:
@@ -169,7 +172,8 @@ def run_study(
     try:
         for v, s in todo:
             cfg = study_config(system, vary, v, quick=quick, seed=s, **overrides)
-            res = run_physics(system, config=cfg, device=device, methods=methods, progress=False, embedding=embedding)
+            res = run_physics(system, config=cfg, device=device, methods=methods, progress=False, embedding=embedding,
+                              ckpt_dir=ckpt_dir)
             runs.append({"value": v, "seed": s, "rmse": res["rmse"], "energy_drift": res["energy_drift"],
                          "meta_trained": res["meta_trained"], "inner_lr": res["inner_lr"],
                          "steps": res["steps"], "seconds": res["seconds"]})
