@@ -1,62 +1,184 @@
-"""Benchmark: batched constant fit (one tensor program) vs a per-formula Python loop.
+"""Benchmark of the symbolic constant fit: formulas per second, side by side with another commit.
 
-Same formulas, same Adam iterations, same machine; prints formulas/s of both and the
-speed ratio. Usage:
+Each workload is a set of enumerated formulas and the pendulum's training trajectories. This
+checkout fits them by variable projection (``fit_constants_projected``) and by Adam
+(``fit_constants``, the reference); with ``--compare REF`` the commit ``REF`` fits the same
+formulas in a fresh process from a temporary worktree (its own code: whatever ``REF`` had). The
+table reports formulas per second of each, the ratio, and whether they agree on the best formulas
+(the three with the lowest objective) and their constants.
 
-    python ci/bench_symbolic.py [--n 200] [--steps 100] [--threads 1] [--device cpu] [--json PATH]
+    python ci/bench_symbolic.py --compare HEAD~3 [--n 1000] [--threads 1] [--json PATH]
+    python ci/bench_symbolic.py --search [--threads 2] [--json PATH]   # the full searches, timed
+
+``--search`` times ``discover_conserved`` end to end: depth 3 over two variables with all seven
+operators, without and with units pruning (pendulum and spring), and the 4-variable central-force
+search for several conserved quantities.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-import torch
+ROOT = Path(__file__).resolve().parents[1]
+# name: (system, depth, operators or None, max_states, formulas)
+WORKLOADS = {
+    "depth2-all": ("pendulum", 2, None, None, None),
+    "depth3-4ops": ("pendulum", 3, ["+", "-", "*", "square"], 15, 1000),
+    "depth3-all": ("pendulum", 3, None, 15, 1000),
+}
 
+# runs in a fresh process, in this checkout or in REF's worktree: fits a workload, prints JSON
+_FIT = r"""
+import json, sys, time
+import numpy as np, torch
 import noether_lite as nl
 from noether_lite.symbolic import enumerate_formulas, fit_constants
+system, depth, ops, max_states, n, method, threads = json.loads(sys.argv[1])
+torch.set_num_threads(threads)
+x = nl.make_dataset(system, seed=0)[0].x_clean
+if max_states:
+    x = x[:, torch.linspace(0, x.shape[1] - 1, max_states).round().long()]
+lib = enumerate_formulas(max_depth=depth, operators=ops)
+ids = list(range(len(lib)))
+if n and n < len(ids):
+    ids = sorted(np.random.default_rng(0).choice(len(ids), n, replace=False).tolist())
+if method == "projection":
+    from noether_lite.symbolic.project import fit_constants_projected as fit
+else:
+    fit = fit_constants
+fit(lib, ids[:3], x)  # warm-up
+t = time.perf_counter()
+theta, starts, loss = fit(lib, ids, x)
+seconds = time.perf_counter() - t
+loss = torch.nan_to_num(loss.double(), nan=float("inf"))
+top = torch.argsort(loss)[:3].tolist()
+print(json.dumps(dict(seconds=seconds, n=len(ids), top=[dict(template=lib.formula(ids[k]).template,
+      loss=float(loss[k]), constants=theta[starts[k]:starts[k + 1]].double().tolist()) for k in top],
+      loss=loss.tolist())))
+"""
+
+
+def _fit(where: Path, args: list, threads: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(where), OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, "-c", _FIT, json.dumps(args)], cwd=where, env=env,
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"the fit failed in {where}:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _same_best(a: dict, b: dict, rtol: float = 2e-3) -> bool:
+    """The same best formula, with the same constants up to sign (a mirror has both negated)."""
+    fa, fb = a["top"][0], b["top"][0]
+    mirror = {fa["template"], fb["template"]} <= {"p**2 - c0*cos(c1*q)", "p**2 + c0*cos(c1*q)"}
+    if fa["template"] != fb["template"] and not mirror:
+        return False
+    return all(abs(abs(x) - abs(y)) <= rtol * max(1.0, abs(x)) for x, y in zip(fa["constants"], fb["constants"]))
+
+
+def compare(ref: str, n: int, threads: int, workloads) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="bench_ref_"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tmp / "ref"), ref], check=True,
+                   capture_output=True)
+    rows = []
+    try:
+        for name in workloads:
+            system, depth, ops, max_states, count = WORKLOADS[name]
+            count = n if count is not None else None
+            args = [system, depth, ops, max_states, count]
+            old = _fit(tmp / "ref", args + ["adam", threads], threads)
+            new = _fit(ROOT, args + ["projection", threads], threads)
+            worse = sum(1 for x, y in zip(old["loss"], new["loss"]) if y > x + 0.05 and x < 1e300)
+            rows.append(dict(workload=name, formulas=new["n"], ref_seconds=old["seconds"], new_seconds=new["seconds"],
+                             ref_formulas_per_second=old["n"] / old["seconds"],
+                             new_formulas_per_second=new["n"] / new["seconds"],
+                             speedup=old["seconds"] / new["seconds"], same_best=_same_best(old, new),
+                             ref_best=old["top"], new_best=new["top"], new_worse_by_0_05=worse))
+            r = rows[-1]
+            print(f"{name:12s} {r['formulas']:6d} formulas  ref {r['ref_formulas_per_second']:8.1f}/s  "
+                  f"new {r['new_formulas_per_second']:9.1f}/s  x{r['speedup']:7.1f}  same best: "
+                  f"{'yes' if r['same_best'] else 'NO'}  ({old['top'][0]['template']} | {new['top'][0]['template']}; "
+                  f"{worse} formulas worse by > 0.05 in log objective)", flush=True)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tmp / "ref")],
+                       capture_output=True)
+    return dict(ref=ref, head=_head(), threads=threads, rows=rows)
+
+
+def _head() -> str:
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+
+
+def search(threads: int) -> dict:
+    import torch
+
+    import noether_lite as nl
+    from noether_lite.symbolic import discover_conserved
+    from noether_lite.symbolic.several import discover_several
+
+    rows = []
+    for system in ("pendulum", "spring"):
+        x = nl.make_dataset(system, seed=0)[0].x_clean
+        for units in (None, system):
+            t = time.perf_counter()
+            res = discover_conserved(x, max_depth=3, max_states=15, units=units, threads=threads)
+            rows.append(dict(system=system, units=units is not None, seconds=time.perf_counter() - t,
+                             formulas=res.n_enumerated, survivors=res.n_survivors, families=len(res.formulas),
+                             counts=res.counts, best=[str(f) for f in res.formulas[:3]],
+                             enumerate_seconds=res.enumerate_seconds, fit_seconds=res.fit_seconds))
+            r = rows[-1]
+            print(f"{system:9s} depth 3, all operators, units {'on ' if units else 'off'}: {r['formulas']:7,d} "
+                  f"formulas in {r['seconds']:6.1f} s; best {r['best'][0]}", flush=True)
+    from noether_lite.systems.expressions import system_from_formula
+
+    nl.register_system(system_from_formula("(p1**2 + p2**2)/2 + (q1**2 + q2**2)/2", invariants=["q1*p2 - q2*p1"],
+                                           name="central", radius=(0.5, 1.0)), overwrite=True)
+    x = nl.make_dataset("central", seed=0, dtype=torch.float64)[0].x_clean
+    t = time.perf_counter()
+    sev = discover_several(x, max_depth=3, units="central", threads=threads)
+    rows.append(dict(system="central", seconds=time.perf_counter() - t, found=[str(f) for f in sev.formulas],
+                     dependent=[str(f) for f in sev.dependent[:5]], formulas=sev.n_enumerated,
+                     operators=["+", "-", "*", "square"], units=True))
+    print(f"central (4 variables), depth 3: {sev.n_enumerated:,} formulas in {rows[-1]['seconds']:.1f} s; "
+          f"independent: {'; '.join(rows[-1]['found'])}", flush=True)
+    return dict(head=_head(), threads=threads, torch_threads=torch.get_num_threads(), rows=rows)
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=200, help="formulas to fit (the first n with constants)")
-    ap.add_argument("--steps", type=int, default=100)
-    ap.add_argument("--depth", type=int, default=2)
+    ap.add_argument("--compare", metavar="REF", help="a git revision whose fit (Adam) is the reference")
+    ap.add_argument("--search", action="store_true", help="time the full depth-3 searches end to end")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma-separated from {list(WORKLOADS)}")
+    ap.add_argument("--n", type=int, default=1000, help="formulas drawn (seeded) from the larger workloads")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--device", default="cpu")
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
-    torch.set_num_threads(a.threads)
-    train, _ = nl.make_dataset("pendulum", seed=0)
-    x = train.x_clean
-    lib = enumerate_formulas(max_depth=a.depth)
-    ids = [i for i in range(len(lib)) if lib.nconst[i] > 0][: a.n]
-    fit_constants(lib, ids[:5], x, steps=2, device=a.device)  # warm-up (imports, allocator)
-
-    def sync():
-        if str(a.device).startswith("cuda"):
-            torch.cuda.synchronize()
-
-    sync()
-    t = time.perf_counter()
-    theta_b, starts, _ = fit_constants(lib, ids, x, steps=a.steps, device=a.device)
-    sync()
-    t_batched = time.perf_counter() - t
-    t = time.perf_counter()
-    loop = [fit_constants(lib, [i], x, steps=a.steps, device=a.device)[0] for i in ids]
-    sync()
-    t_loop = time.perf_counter() - t
-    max_diff = max(float((theta_b[starts[k]:starts[k + 1]].cpu() - th.cpu()).abs().max()) for k, th in enumerate(loop))
-    out = dict(
-        n_formulas=len(ids), steps=a.steps, depth=a.depth, threads=a.threads, device=a.device,
-        batched_seconds=t_batched, loop_seconds=t_loop, speedup=t_loop / t_batched,
-        batched_formulas_per_second=len(ids) / t_batched, loop_formulas_per_second=len(ids) / t_loop,
-        max_constant_difference=max_diff,
-    )
-    print(json.dumps(out, indent=1))
+    if not a.compare and not a.search:
+        ap.error("pass --compare REF, --search, or both")
+    names = [w.strip() for w in a.workloads.split(",") if w.strip()]
+    unknown = sorted(set(names) - set(WORKLOADS))
+    if unknown or not names:
+        ap.error(f"--workloads: unknown {unknown}; choose from {list(WORKLOADS)}")
+    if a.n < 1:
+        ap.error(f"--n must be >= 1, got {a.n}")
+    if a.threads < 1:
+        ap.error(f"--threads must be >= 1, got {a.threads}")
+    if a.json and not Path(a.json).resolve().parent.is_dir():
+        ap.error(f"--json {a.json!r}: its folder does not exist")
+    out = {}
+    if a.compare:
+        out["compare"] = compare(a.compare, a.n, a.threads, names)
+    if a.search:
+        out["search"] = search(a.threads)
     if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(out, fh, indent=1)
+        Path(a.json).write_text(json.dumps(out, indent=1))
     return out
 
 

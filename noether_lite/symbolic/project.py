@@ -325,6 +325,7 @@ def fit_constants_projected(
     sweeps: int = 2,
     refine_steps: int = _REFINE_STEPS,
     chunk_size: int = 20000,
+    chunk_bytes: float = 32e6,
     dtype: torch.dtype = torch.float32,
     device: Union[str, torch.device] = "cpu",
 ) -> Tuple[Tensor, np.ndarray, Tensor]:
@@ -339,7 +340,9 @@ def fit_constants_projected(
         grid: values tried for every inner constant (default :data:`INNER_GRID`).
         sweeps: passes over the inner constants (the grid in the first; refinement in all).
         refine_steps: parabolic steps per inner constant in the first pass.
-        chunk_size: formulas per tensor program (bounds memory).
+        chunk_size, chunk_bytes: formulas per tensor program: at most ``chunk_size``, and few enough
+            that the values at every grid point fit in ``chunk_bytes`` (bounds memory; small
+            chunks also stay in the CPU's caches).
         dtype: of the grid search and refinement; the final closed-form solve is float64.
     """
     if not isinstance(lib, FormulaLibrary):
@@ -350,6 +353,7 @@ def fit_constants_projected(
     arguments.check_int("sweeps", sweeps, 1, "pass the number of passes over the inner constants, e.g. 2")
     arguments.check_int("refine_steps", refine_steps, 0, "pass a number of parabolic steps such as 5")
     arguments.check_int("chunk_size", chunk_size, 1, "pass a positive number of formulas such as chunk_size=20000")
+    arguments.check_real("chunk_bytes", chunk_bytes, low=0.0, fix="pass a number of bytes such as chunk_bytes=32e6")
     arguments.check_dtype(dtype)
     device = arguments.check_device(device)
     try:
@@ -371,9 +375,13 @@ def fit_constants_projected(
         groups.setdefault(_structure(lib, int(e)), []).append(k)
     flush = torch.set_flush_denormal(True)
     try:
+        itemsize = torch.finfo(dtype).bits // 8
         for (K, _), members in sorted(groups.items()):
-            for s in range(0, len(members), chunk_size):
-                part = members[s:s + chunk_size]
+            nodes = float(np.mean(lib.size[np.asarray([ids[k] for k in members])])) + K  # per formula
+            per = (len(g) + 1) * nodes * N * T * itemsize
+            step = int(max(16, min(chunk_size, chunk_bytes // per)))
+            for s in range(0, len(members), step):
+                part = members[s:s + step]
                 th, lm = _fit_group(lib, [ids[k] for k in part], K, xs, x64, N, T, g, sweeps, refine_steps)
                 th, lm = th.cpu(), lm.cpu()
                 off = np.concatenate([[0], np.cumsum(nc[part])])

@@ -88,6 +88,9 @@ SYSTEM_UNITS: Dict[str, Units] = {
                     {"m": {"M": 1}, "k": {"M": 1, "T": -2}}),
     "pendulum": Units({"q": {}, "p": {"M": 1, "L": 2, "T": -1}},
                       {"m": {"M": 1}, "l": {"L": 1}, "g": {"L": 1, "T": -2}}),
+    # a particle in the plane on a spring to the origin (mass m, stiffness k): lengths and momenta
+    "central": Units({"q1": {"L": 1}, "q2": {"L": 1}, "p1": {"M": 1, "L": 1, "T": -1},
+                      "p2": {"M": 1, "L": 1, "T": -1}}, {"m": {"M": 1}, "k": {"M": 1, "T": -2}}),
 }
 
 
