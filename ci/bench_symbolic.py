@@ -58,9 +58,9 @@ theta, starts, loss = fit(lib, ids, x)
 seconds = time.perf_counter() - t
 loss = torch.nan_to_num(loss.double(), nan=float("inf"))
 top = torch.argsort(loss)[:3].tolist()
-print(json.dumps(dict(seconds=seconds, n=len(ids), top=[dict(template=lib.formula(ids[k]).template,
+print(json.dumps(dict(seconds=seconds, n=len(ids), top=[dict(id=ids[k], template=lib.formula(ids[k]).template,
       loss=float(loss[k]), constants=theta[starts[k]:starts[k + 1]].double().tolist()) for k in top],
-      loss=loss.tolist())))
+      loss=loss.tolist(), ids=ids)))
 """
 
 
@@ -73,13 +73,30 @@ def _fit(where: Path, args: list, threads: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _same_best(a: dict, b: dict, rtol: float = 2e-3) -> bool:
-    """The same best formula, with the same constants up to sign (a mirror has both negated)."""
-    fa, fb = a["top"][0], b["top"][0]
-    mirror = {fa["template"], fb["template"]} <= {"p**2 - c0*cos(c1*q)", "p**2 + c0*cos(c1*q)"}
-    if fa["template"] != fb["template"] and not mirror:
-        return False
-    return all(abs(abs(x) - abs(y)) <= rtol * max(1.0, abs(x)) for x, y in zip(fa["constants"], fb["constants"]))
+def _agreement(args: list, old: dict, new: dict) -> dict:
+    """Do the two fits agree on the best formulas? Judged in this checkout, as functions.
+
+    ``same_best``: the best formulas of both are the same function up to ``a·f + b`` on the data
+    (``|corr| >= 1 − 1e-6``), or this checkout's best has a lower objective than the reference's
+    best has in the reference (it found a better one); ``ref_top_not_worse``: on the reference's
+    three best formulas this checkout's objective is at most 0.05 higher.
+    """
+    import torch
+
+    import noether_lite as nl
+    from noether_lite.symbolic import enumerate_formulas
+
+    system, depth, ops, max_states = args[:4]
+    x = nl.make_dataset(system, seed=0)[0].x_clean
+    if max_states:
+        x = x[:, torch.linspace(0, x.shape[1] - 1, max_states).round().long()]
+    lib = enumerate_formulas(max_depth=depth, operators=ops)
+    fa, fb = old["top"][0], new["top"][0]
+    va = lib.formula(fa["id"], fa["constants"])(x.reshape(-1, x.shape[-1])).double()
+    vb = lib.formula(fb["id"], fb["constants"])(x.reshape(-1, x.shape[-1])).double()
+    corr = float(torch.corrcoef(torch.stack([va, vb]))[0, 1].abs())
+    return dict(best_corr=corr, same_best=bool(corr >= 1 - 1e-6 or fb["loss"] < fa["loss"]),
+                best_loss_ref=fa["loss"], best_loss_new=fb["loss"])
 
 
 def compare(ref: str, n: int, threads: int, workloads) -> dict:
@@ -95,16 +112,22 @@ def compare(ref: str, n: int, threads: int, workloads) -> dict:
             old = _fit(tmp / "ref", args + ["adam", threads], threads)
             new = _fit(ROOT, args + ["projection", threads], threads)
             worse = sum(1 for x, y in zip(old["loss"], new["loss"]) if y > x + 0.05 and x < 1e300)
+            agree = _agreement(args, old, new)
+            ref_ids = [t["id"] for t in old["top"]]
+            new_on_ref_top = [new["loss"][new["ids"].index(i)] for i in ref_ids]
+            agree["ref_top_not_worse"] = all(b <= t["loss"] + 0.05 for b, t in zip(new_on_ref_top, old["top"]))
             rows.append(dict(workload=name, formulas=new["n"], ref_seconds=old["seconds"], new_seconds=new["seconds"],
                              ref_formulas_per_second=old["n"] / old["seconds"],
                              new_formulas_per_second=new["n"] / new["seconds"],
-                             speedup=old["seconds"] / new["seconds"], same_best=_same_best(old, new),
+                             speedup=old["seconds"] / new["seconds"], **agree,
                              ref_best=old["top"], new_best=new["top"], new_worse_by_0_05=worse))
             r = rows[-1]
             print(f"{name:12s} {r['formulas']:6d} formulas  ref {r['ref_formulas_per_second']:8.1f}/s  "
                   f"new {r['new_formulas_per_second']:9.1f}/s  x{r['speedup']:7.1f}  same best: "
-                  f"{'yes' if r['same_best'] else 'NO'}  ({old['top'][0]['template']} | {new['top'][0]['template']}; "
-                  f"{worse} formulas worse by > 0.05 in log objective)", flush=True)
+                  f"{'yes' if r['same_best'] else 'NO'} (objective {r['best_loss_ref']:.1f} | {r['best_loss_new']:.1f}; "
+                  f"{old['top'][0]['template']} | {new['top'][0]['template']}); reference's top 3 not worse: "
+                  f"{'yes' if r['ref_top_not_worse'] else 'NO'}; {worse} of {r['formulas']} formulas worse by > 0.05",
+                  flush=True)
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tmp / "ref")],
                        capture_output=True)

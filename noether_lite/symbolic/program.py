@@ -91,7 +91,9 @@ def _levels(D: int, nodes: Sequence[Tuple[int, int, int, int]], roots: Sequence[
     for l in range(1, int(lvl.max(initial=0)) + 1):
         members = order[lvl[order] == l]  # sorted by op
         o_m = ops[members]
-        codes, sizes = np.unique(o_m, return_counts=True)
+        counts = np.bincount(o_m, minlength=1)
+        codes = np.flatnonzero(counts)
+        sizes = counts[codes]
         levels.append((codes.tolist(), sizes.tolist(), torch.from_numpy(new_id[L[members]]),
                        torch.from_numpy(new_id[R[members]]), torch.from_numpy(C[members])))
     return _Program(D, levels, torch.from_numpy(new_id[np.asarray(roots, dtype=np.int64)]),

@@ -42,9 +42,11 @@ _ADD, _SUB, _MUL, _DIV = (OPERATORS.index(o) for o in ("+", "-", "*", "/"))
 #: grid of every inner constant (both signs; ``sin(c·a)``, ``a + c·b`` inside a product, ...)
 INNER_GRID: Tuple[float, ...] = tuple(s * v for v in (0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
                                       for s in (1.0, -1.0))
-_REFINE_STEPS = 5
+_REFINE_STEPS = 3
 _MAX_RATIO = 1e8  # |c| cap when a sum's first term gets (numerically) zero weight
 _BIG = 1e30
+_SCAN_TIMES = 6  # grids are scanned on this many states per trajectory, steps taken on all
+_POLISH = 1e-4  # formulas conserved better than this get a float64 polish of their inner constants
 
 
 @dataclass
@@ -60,6 +62,8 @@ class _Terms:
     K: int
     chain: np.ndarray
     inner: np.ndarray
+    lib: FormulaLibrary = None
+    ids: Sequence[int] = ()
 
 
 def _is_sum(lib: FormulaLibrary, e: int) -> bool:
@@ -162,7 +166,18 @@ def _compile_terms(lib: FormulaLibrary, ids: Sequence[int], K: int) -> _Terms:
     prog = _levels(D, nodes, roots, np.asarray(starts + [n_slots]), n_slots)
     n_inner = len(inner[0]) if inner else 0
     return _Terms(prog, K, np.asarray(chain, dtype=np.float64).reshape(-1, 5),
-                  np.asarray(inner, dtype=np.int64).reshape(len(ids), n_inner))
+                  np.asarray(inner, dtype=np.int64).reshape(len(ids), n_inner), lib, list(ids))
+
+
+def _subset(t: _Terms, rows: np.ndarray) -> _Terms:
+    """The program of formulas ``rows`` of ``t`` alone."""
+    return _compile_terms(t.lib, [t.ids[k] for k in rows], t.K)
+
+
+def _slots(t: _Terms, rows: np.ndarray, device) -> Tensor:
+    """The slots of formulas ``rows`` of ``t``, in order (those of :func:`_subset`)."""
+    st = t.prog.slot_start
+    return torch.from_numpy(np.concatenate([np.arange(st[k], st[k + 1]) for k in rows])).to(device)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -270,40 +285,81 @@ def _refine(t: _Terms, x: Tensor, theta: Tensor, slots: Tensor, lam: Tensor, n_t
     return theta, lam
 
 
+def _scan(t: _Terms, x: Tensor, theta: Tensor, lam: Tensor, slots: Tensor, values: Tensor, n_traj: int,
+          n_time: int) -> Tuple[Tensor, Tensor]:
+    """Try ``values`` ``(G,)`` for the constants ``slots`` ``(F, m)`` (all set alike); keep each formula's best."""
+    cols = torch.arange(slots.shape[0], device=x.device)
+    th = theta.expand(len(values), -1).clone()
+    for j in range(slots.shape[1]):
+        th[:, slots[:, j]] = values[:, None].to(th)
+    lg = torch.cat([lam[None], _ratio(t, x, th, n_traj, n_time)])  # the current value competes too
+    best = torch.nan_to_num(lg, nan=float("inf")).argmin(0)
+    theta = theta.clone()
+    for j in range(slots.shape[1]):
+        theta[slots[:, j]] = torch.cat([theta[slots[:, j]][None], th[:, slots[:, j]]])[best, cols]
+    return theta, lg[best, cols]
+
+
+def _coarse(x: Tensor, n_traj: int, n_time: int, keep: int = _SCAN_TIMES) -> Tuple[Tensor, int]:
+    """``keep`` evenly spaced states of each trajectory (the grids are scanned on these): ``(states, keep)``."""
+    if n_time <= keep:
+        return x, n_time
+    idx = torch.linspace(0, n_time - 1, keep).round().long().to(x.device)
+    return x.reshape(n_traj, n_time, -1)[:, idx].reshape(n_traj * keep, -1), keep
+
+
+def _search_inner(t: _Terms, x: Tensor, x64: Tensor, theta: Tensor, lam: Tensor, n_traj: int, n_time: int,
+                  grid: Tensor, sweeps: int, steps: int) -> Tuple[Tensor, Tensor]:
+    """The inner constants after the first scan: the other grids, parabolic steps, a float64 polish."""
+    inner = torch.from_numpy(t.inner).to(x.device)
+    xc, tc = _coarse(x, n_traj, n_time)
+    for sweep in range(sweeps):
+        for j in range(inner.shape[1]):
+            if sweep == 0 and j > 0:  # the grid, with the other constants where they are
+                now = _ratio(t, xc, theta[None], n_traj, tc)[0]
+                theta, _ = _scan(t, xc, theta, now, inner[:, j:j + 1], grid, n_traj, tc)
+                lam = _ratio(t, x, theta[None], n_traj, n_time)[0]
+            theta, lam = _refine(t, x, theta, inner[:, j], lam, n_traj, n_time, steps if sweep == 0 else 2)
+            if inner.shape[1] == 1:
+                break
+    theta = theta.to(torch.float64)
+    near = np.flatnonzero((lam < _POLISH).cpu().numpy())
+    if x.dtype != torch.float64 and len(near):  # a float64 polish where float32 cannot resolve a near-conserved one
+        sub = t if len(near) == len(lam) else _subset(t, near)
+        sel = _slots(t, near, x.device)
+        th = theta[sel]
+        lm = _ratio(sub, x64, th[None], n_traj, n_time)[0]
+        inner_sub = torch.from_numpy(sub.inner).to(x.device)
+        for j in range(inner_sub.shape[1]):
+            th, lm = _refine(sub, x64, th, inner_sub[:, j], lm, n_traj, n_time, 3, scale=1e-3)
+        theta[sel] = th
+    return theta, lam
+
+
 def _fit_group(lib: FormulaLibrary, ids: Sequence[int], K: int, x: Tensor, x64: Tensor, n_traj: int,
-               n_time: int, grid: Tensor, sweeps: int, steps: int) -> Tuple[Tensor, Tensor]:
-    """Constants ``(n_slots,)`` float64 (pre-order, as ``_compile``) and ``λ_min`` ``(F,)`` of one group."""
+               n_time: int, grid: Tensor, sweeps: int, steps: int, hopeless: float) -> Tuple[Tensor, Tensor]:
+    """Constants ``(n_slots,)`` float64 (pre-order, as ``_compile``) and ``λ_min`` ``(F,)`` of one group.
+
+    Every formula gets a first look (all inner constants alike on the grid, then the first one
+    alone); only those whose ``λ_min`` is then at most ``hopeless`` are searched further.
+    """
     t = _compile_terms(lib, ids, K)
     theta = torch.ones(t.prog.n_slots, dtype=x.dtype, device=x.device)
     inner = torch.from_numpy(t.inner).to(x.device)
-    cols = torch.arange(len(ids), device=x.device)
-
-    def scan(theta, lam, slots, values):
-        """Try ``values`` ``(G,)`` for the constants ``slots`` ``(F, m)`` (all set alike); keep the best."""
-        th = theta.expand(len(values), -1).clone()
-        for j in range(slots.shape[1]):
-            th[:, slots[:, j]] = values[:, None].to(th)
-        lg = torch.cat([lam[None], _ratio(t, x, th, n_traj, n_time)])  # the current value competes too
-        best = torch.nan_to_num(lg, nan=float("inf")).argmin(0)
-        theta = theta.clone()
-        for j in range(slots.shape[1]):
-            theta[slots[:, j]] = torch.cat([theta[slots[:, j]][None], th[:, slots[:, j]]])[best, cols]
-        return theta, lg[best, cols]
-
     if inner.shape[1]:
-        lam = _ratio(t, x, theta[None], n_traj, n_time)[0]
+        xc, tc = _coarse(x, n_traj, n_time)
+        lam = _ratio(t, xc, theta[None], n_traj, tc)[0]
         if inner.shape[1] > 1:  # all inner constants alike first: finds e.g. cos(c·q)·cos(c·p) at small c
-            theta, lam = scan(theta, lam, inner, grid)
-        for sweep in range(sweeps):
-            for j in range(inner.shape[1]):
-                if sweep == 0:  # the grid, with the other constants where they are
-                    theta, lam = scan(theta, lam, inner[:, j:j + 1], grid)
-                theta, lam = _refine(t, x, theta, inner[:, j], lam, n_traj, n_time, steps if sweep == 0 else 2)
-        if x.dtype != torch.float64:  # a last polish where float32 cannot resolve a conserved formula
-            theta = theta.to(torch.float64)
-            lam = _ratio(t, x64, theta[None], n_traj, n_time)[0]
-            for j in range(inner.shape[1]):
-                theta, lam = _refine(t, x64, theta, inner[:, j], lam, n_traj, n_time, 3, scale=1e-3)
+            theta, lam = _scan(t, xc, theta, lam, inner, grid, n_traj, tc)
+        theta, _ = _scan(t, xc, theta, lam, inner[:, :1], grid, n_traj, tc)
+        lam = _ratio(t, x, theta[None], n_traj, n_time)[0]
+        active = np.flatnonzero((lam <= hopeless).cpu().numpy())
+        if len(active):
+            sub = t if len(active) == len(ids) else _subset(t, active)
+            sel = _slots(t, active, x.device)
+            th_sub, _ = _search_inner(sub, x, x64, theta[sel], lam[active], n_traj, n_time, grid, sweeps, steps)
+            theta = theta.to(th_sub.dtype)
+            theta[sel] = th_sub
     theta64 = theta.to(torch.float64)
     lam, w = _smallest(*_moments(_run_terms(t, x64, theta64[None]), n_traj, n_time), vectors=True)
     lam, w = lam[0], w[0, ..., 0]  # (F,), (F, K)
@@ -326,6 +382,7 @@ def fit_constants_projected(
     refine_steps: int = _REFINE_STEPS,
     chunk_size: int = 20000,
     chunk_bytes: float = 32e6,
+    hopeless: float = 0.25,
     dtype: torch.dtype = torch.float32,
     device: Union[str, torch.device] = "cpu",
 ) -> Tuple[Tensor, np.ndarray, Tensor]:
@@ -343,6 +400,9 @@ def fit_constants_projected(
         chunk_size, chunk_bytes: formulas per tensor program: at most ``chunk_size``, and few enough
             that the values at every grid point fit in ``chunk_bytes`` (bounds memory; small
             chunks also stay in the CPU's caches).
+        hopeless: after a first look at its inner constants (one grid), a formula whose best
+            within/total ratio is still above this is not searched further (most formulas of a
+            search; none of them is near conserved).
         dtype: of the grid search and refinement; the final closed-form solve is float64.
     """
     if not isinstance(lib, FormulaLibrary):
@@ -354,6 +414,8 @@ def fit_constants_projected(
     arguments.check_int("refine_steps", refine_steps, 0, "pass a number of parabolic steps such as 5")
     arguments.check_int("chunk_size", chunk_size, 1, "pass a positive number of formulas such as chunk_size=20000")
     arguments.check_real("chunk_bytes", chunk_bytes, low=0.0, fix="pass a number of bytes such as chunk_bytes=32e6")
+    arguments.check_real("hopeless", hopeless, low=0.0, high=1.0, high_open=False,
+                         fix="pass a within/total ratio such as hopeless=0.25 (1: search every formula fully)")
     arguments.check_dtype(dtype)
     device = arguments.check_device(device)
     try:
@@ -382,7 +444,7 @@ def fit_constants_projected(
             step = int(max(16, min(chunk_size, chunk_bytes // per)))
             for s in range(0, len(members), step):
                 part = members[s:s + step]
-                th, lm = _fit_group(lib, [ids[k] for k in part], K, xs, x64, N, T, g, sweeps, refine_steps)
+                th, lm = _fit_group(lib, [ids[k] for k in part], K, xs, x64, N, T, g, sweeps, refine_steps, hopeless)
                 th, lm = th.cpu(), lm.cpu()
                 off = np.concatenate([[0], np.cumsum(nc[part])])
                 for j, k in enumerate(part):

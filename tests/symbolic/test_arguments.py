@@ -160,6 +160,7 @@ CASES = _cases_trajectories(D) + _cases_trajectories(F) + [
     (P, dict(refine_steps=-1), "refine_steps must be an integer >= 0"),
     (P, dict(chunk_size=0), "chunk_size must be an integer >= 1"),
     (P, dict(chunk_bytes=0), "chunk_bytes must be a finite number in"),
+    (P, dict(hopeless=0), "hopeless must be a finite number in"),
     (P, dict(dtype=torch.float16), "dtype must be torch.float32 or torch.float64"),
     (P, dict(device="tpu"), "device must be a device name"),
 ]
