@@ -36,13 +36,15 @@ from .enumerate import FormulaLibrary
 from .grammar import OPERATORS, _OPS, _VAR
 from .program import _Program, _levels
 
-__all__ = ['fit_constants_projected', 'INNER_GRID']
+__all__ = ['fit_constants_projected', 'INNER_GRID', 'FIRST_GRID']
 
 _ADD, _SUB, _MUL, _DIV = (OPERATORS.index(o) for o in ("+", "-", "*", "/"))
 #: grid of every inner constant (both signs; ``sin(c·a)``, ``a + c·b`` inside a product, ...)
 INNER_GRID: Tuple[float, ...] = tuple(s * v for v in (0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
                                       for s in (1.0, -1.0))
 _REFINE_STEPS = 3
+#: the coarser grid of the first look at every formula (the promising ones then get INNER_GRID)
+FIRST_GRID: Tuple[float, ...] = tuple(s * v for v in (0.1, 0.35, 1.0, 2.0, 5.0) for s in (1.0, -1.0))
 _MAX_RATIO = 1e8  # |c| cap when a sum's first term gets (numerically) zero weight
 _BIG = 1e30
 _SCAN_TIMES = 6  # grids are scanned on this many states per trajectory, steps taken on all
@@ -315,7 +317,7 @@ def _search_inner(t: _Terms, x: Tensor, x64: Tensor, theta: Tensor, lam: Tensor,
     xc, tc = _coarse(x, n_traj, n_time)
     for sweep in range(sweeps):
         for j in range(inner.shape[1]):
-            if sweep == 0 and j > 0:  # the grid, with the other constants where they are
+            if sweep == 0:  # the grid, with the other constants where they are
                 now = _ratio(t, xc, theta[None], n_traj, tc)[0]
                 theta, _ = _scan(t, xc, theta, now, inner[:, j:j + 1], grid, n_traj, tc)
                 lam = _ratio(t, x, theta[None], n_traj, n_time)[0]
@@ -340,8 +342,8 @@ def _fit_group(lib: FormulaLibrary, ids: Sequence[int], K: int, x: Tensor, x64: 
                n_time: int, grid: Tensor, sweeps: int, steps: int, hopeless: float) -> Tuple[Tensor, Tensor]:
     """Constants ``(n_slots,)`` float64 (pre-order, as ``_compile``) and ``λ_min`` ``(F,)`` of one group.
 
-    Every formula gets a first look (all inner constants alike on the grid, then the first one
-    alone); only those whose ``λ_min`` is then at most ``hopeless`` are searched further.
+    Every formula gets a first look (all inner constants alike on :data:`FIRST_GRID`, then the
+    first one alone); only those whose ``λ_min`` is then at most ``hopeless`` are searched further.
     """
     t = _compile_terms(lib, ids, K)
     theta = torch.ones(t.prog.n_slots, dtype=x.dtype, device=x.device)
@@ -349,9 +351,10 @@ def _fit_group(lib: FormulaLibrary, ids: Sequence[int], K: int, x: Tensor, x64: 
     if inner.shape[1]:
         xc, tc = _coarse(x, n_traj, n_time)
         lam = _ratio(t, xc, theta[None], n_traj, tc)[0]
+        first = torch.tensor(FIRST_GRID, dtype=grid.dtype)
         if inner.shape[1] > 1:  # all inner constants alike first: finds e.g. cos(c·q)·cos(c·p) at small c
-            theta, lam = _scan(t, xc, theta, lam, inner, grid, n_traj, tc)
-        theta, _ = _scan(t, xc, theta, lam, inner[:, :1], grid, n_traj, tc)
+            theta, lam = _scan(t, xc, theta, lam, inner, first, n_traj, tc)
+        theta, _ = _scan(t, xc, theta, lam, inner[:, :1], first, n_traj, tc)
         lam = _ratio(t, x, theta[None], n_traj, n_time)[0]
         active = np.flatnonzero((lam <= hopeless).cpu().numpy())
         if len(active):
