@@ -10,12 +10,8 @@ The search has three stages, each batched over *all* candidate formulas:
    cannot tell them apart). Two fingerprints are compared: all constants at
    their initial value 1, and all constants at random values, so two formulas
    are merged only when they agree as *families*, not just at one setting.
-2. **Fit** the trainable constants of all formulas at once: the enumerated
-   expressions are compiled into one tensor program, a list of nodes
-   ``(op, left child, right child, constant slot)`` evaluated level by level
-   with gathers (one kernel per level and operator, whatever the number of
-   formulas). Each formula ``f_c`` minimises, with Adam (learning rate decaying
-   exponentially from 0.1 to 1e-4 over 500 steps, best iterate kept),
+2. **Fit** the trainable constants of all formulas at once
+   (:mod:`~noether_lite.symbolic.project`): each formula ``f_c`` minimises
 
    ``J(c) = log( mean_n Var_t f_c(x_{n,t}) ) − log( Var_{n,t} f_c(x_{n,t}) )``,
 
@@ -23,11 +19,16 @@ The search has three stages, each batched over *all* candidate formulas:
    trajectories) over the variance across *all* observed states: the fraction
    of ``f``'s spread that is *within* trajectories (0 = perfectly conserved,
    1 = no better than chance). It is invariant to ``f → a f + b``, so constants
-   cannot shrink ``f`` to zero to look conserved, and a pole placed away from
-   the data cannot fake a large denominator. Adam is element-wise and the
-   formulas share no constant, so the batched fit is each formula's own fit,
-   done together. A fit whose objective never becomes finite drops its formula
-   (counted as diverged).
+   cannot shrink ``f`` to zero to look conserved. Written as a weighted sum of
+   terms, ``f = Σ w_k t_k``, the objective is a ratio of quadratic forms in the
+   constants that scale terms: their optimum is a generalized eigenvector, in
+   closed form. The other ("inner") constants are searched on a grid with the
+   linear ones solved at each point, then refined; formulas sharing a shape go
+   through one tensor program (a list of nodes ``(op, left, right, constant
+   slot)`` evaluated level by level with gathers). The iterative fit, Adam on
+   every constant (:func:`fit_constants`, ``method="adam"``), is the reference.
+   Optionally, **physical units** prune, before the fit, every formula that adds
+   incompatible quantities (:mod:`~noether_lite.symbolic.units`).
 3. **Filter and rank** (in float64): a formula is kept if its variance along
    trajectories is at least ``orders`` (default 2) orders of magnitude below its
    variance on random states, uniform in the data's bounding box (enlarged by
@@ -35,9 +36,10 @@ The search has three stages, each batched over *all* candidate formulas:
    is the robust one, ``(1.4826 · MAD)²``, so that a formula with a pole inside
    the box cannot pass by blowing up a few random values. Survivors are ranked
    by the fitted objective ``score`` (within / total variance),
-   ``log10(max(score, 1e-9)) + size_penalty · size`` (size = number of tree
-   nodes): below ``1e-9`` a formula is conserved to rounding noise, and among
-   those the simplest wins.
+   ``log10(max(score, floor)) + size_penalty · size`` (size = number of tree
+   nodes; ``floor`` 1e-10 for the closed-form fit): below it a formula is
+   conserved to rounding noise, and among those the simplest wins. Survivors
+   equal up to ``a f + b`` on random states are one family, shown once.
 
 Operators and where the trainable constants go (one constant per node, so a
 formula of depth ``D`` has at most ``2^D − 1`` of them; constants never stand
@@ -59,7 +61,9 @@ name       meaning         constant
 ``a + c·b`` and ``b + c·a`` span the same family up to scale, as do
 ``a − c·b`` and ``b − c·a``: ``+``, ``−`` and ``*`` are treated as commutative.
 ``+`` and ``−`` span the same family too but start from opposite signs, so both
-are kept. The paper also checked physical units; this module does not.
+are kept (and shown as one family after the fit). With 4 or more variables,
+:func:`~noether_lite.symbolic.several.discover_several` returns a functionally
+independent set of conserved quantities.
 
 Depth: a variable has depth 0; ``op(a, b)`` has depth ``1 + max(depth a, depth b)``.
 So ``p² − c·cos(c'·q)`` has depth 2. (The paper's "depth 7" counts grammar
@@ -70,5 +74,9 @@ from .grammar import OPERATORS, Formula, SymbolicEmbedding, SearchTooLarge
 from .enumerate import FormulaLibrary, enumerate_formulas
 from .fit import fit_constants
 from .discover import DiscoveryResult, discover_conserved, energy_correlation
+from .project import fit_constants_projected
+from .units import SYSTEM_UNITS, Units
+from .several import SeveralResult, discover_several
 
-__all__ = ['OPERATORS', 'Formula', 'FormulaLibrary', 'DiscoveryResult', 'SymbolicEmbedding', 'SearchTooLarge', 'enumerate_formulas', 'fit_constants', 'discover_conserved', 'energy_correlation']
+__all__ = ['OPERATORS', 'Formula', 'FormulaLibrary', 'DiscoveryResult', 'SymbolicEmbedding', 'SearchTooLarge', 'enumerate_formulas', 'fit_constants', 'discover_conserved', 'energy_correlation',
+           'fit_constants_projected', 'Units', 'SYSTEM_UNITS', 'SeveralResult', 'discover_several']
