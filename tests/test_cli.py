@@ -76,6 +76,7 @@ def test_pendulum_is_a_deprecated_alias_of_physics(captured, capsys):
     (["bench", "video", "--batch", "0"], "integers >= 1"),
     (["bench", "video", "--iters", "0"], "--iters must be >= 1"),
     (["symbolic", "--operators", "+,bogus"], "unknown bogus; choose from +,-,*,/,sin,cos,square"),
+    (["symbolic", "--system", "damped", "--units"], "--units: no units are known for system 'damped'"),
     (["study", "--vary", "noise", "--values", "a,b"], "comma-separated numbers"),
     (["study", "--vary", "noise", "--values=-0.1,0.1"], "noise values must be >= 0"),
     (["study", "--vary", "n_train", "--values", "5,5"], "distinct"),
@@ -219,3 +220,10 @@ def test_symbolic_takes_its_operators_from_the_command_line(tmp_path, capsys):
     assert main(["symbolic", "--system", "spring", "--max-depth", "2", "--no-tailor", "--no-progress",
                  "--json", str(out)]) == 0
     assert few < json.loads(out.read_text())["enumerated"]  # two operators enumerate fewer formulas than seven
+    everything = json.loads(out.read_text())
+    assert main(["symbolic", "--system", "spring", "--max-depth", "2", "--units", "--no-tailor", "--no-progress",
+                 "--json", str(out)]) == 0
+    pruned = json.loads(out.read_text())
+    assert pruned["units"] and pruned["enumerated"] < everything["enumerated"]
+    assert pruned["best_formula"] == everything["best_formula"] == "q**2 + p**2"
+    assert sum(c["unit_pruned"] for c in pruned["counts"]) > 0
