@@ -48,6 +48,7 @@ FIRST_GRID: Tuple[float, ...] = tuple(s * v for v in (0.1, 0.35, 1.0, 2.0, 5.0) 
 _MAX_RATIO = 1e8  # |c| cap when a sum's first term gets (numerically) zero weight
 _BIG = 1e30
 _SCAN_TIMES = 6  # grids are scanned on this many states per trajectory, steps taken on all
+_PROMISING = 1e-2  # formulas conserved better than this get more parabolic steps on all states
 _POLISH = 1e-4  # formulas conserved better than this get a float64 polish of their inner constants
 
 
@@ -312,30 +313,37 @@ def _coarse(x: Tensor, n_traj: int, n_time: int, keep: int = _SCAN_TIMES) -> Tup
 
 def _search_inner(t: _Terms, x: Tensor, x64: Tensor, theta: Tensor, lam: Tensor, n_traj: int, n_time: int,
                   grid: Tensor, sweeps: int, steps: int) -> Tuple[Tensor, Tensor]:
-    """The inner constants after the first scan: the other grids, parabolic steps, a float64 polish."""
+    """The inner constants after the first look: every grid and parabolic steps on a few states per
+    trajectory, then more steps on all states for the formulas conserved to 1 %, then a float64
+    polish for those conserved to :data:`_POLISH`."""
     inner = torch.from_numpy(t.inner).to(x.device)
     xc, tc = _coarse(x, n_traj, n_time)
-    for sweep in range(sweeps):
-        for j in range(inner.shape[1]):
-            if sweep == 0:  # the grid, with the other constants where they are
-                now = _ratio(t, xc, theta[None], n_traj, tc)[0]
-                theta, _ = _scan(t, xc, theta, now, inner[:, j:j + 1], grid, n_traj, tc)
-                lam = _ratio(t, x, theta[None], n_traj, n_time)[0]
-            theta, lam = _refine(t, x, theta, inner[:, j], lam, n_traj, n_time, steps if sweep == 0 else 2)
-            if inner.shape[1] == 1:
-                break
-    theta = theta.to(torch.float64)
-    near = np.flatnonzero((lam < _POLISH).cpu().numpy())
-    if x.dtype != torch.float64 and len(near):  # a float64 polish where float32 cannot resolve a near-conserved one
-        sub = t if len(near) == len(lam) else _subset(t, near)
-        sel = _slots(t, near, x.device)
-        th = theta[sel]
-        lm = _ratio(sub, x64, th[None], n_traj, n_time)[0]
+    now = _ratio(t, xc, theta[None], n_traj, tc)[0]
+    for j in range(inner.shape[1]):
+        theta, now = _scan(t, xc, theta, now, inner[:, j:j + 1], grid, n_traj, tc)
+        theta, now = _refine(t, xc, theta, inner[:, j], now, n_traj, tc, steps)
+    lam = _ratio(t, x, theta[None], n_traj, n_time)[0]
+    for level, dtype_x, n_steps, scale, limit in ((1, x, 2, 0.1, _PROMISING), (2, x64, 3, 1e-3, _POLISH)):
+        if level == 1 and sweeps < 2:
+            continue
+        if level == 2 and x.dtype == torch.float64:
+            break
+        rows = np.flatnonzero((lam < limit).cpu().numpy())
+        if not len(rows):
+            break
+        sub = t if len(rows) == len(lam) else _subset(t, rows)
+        sel = _slots(t, rows, x.device)
+        th = theta[sel].to(dtype_x.dtype)
+        lm = _ratio(sub, dtype_x, th[None], n_traj, n_time)[0]
         inner_sub = torch.from_numpy(sub.inner).to(x.device)
-        for j in range(inner_sub.shape[1]):
-            th, lm = _refine(sub, x64, th, inner_sub[:, j], lm, n_traj, n_time, 3, scale=1e-3)
+        for _ in range(sweeps - 1 if level == 1 else 1):
+            for j in range(inner_sub.shape[1]):
+                th, lm = _refine(sub, dtype_x, th, inner_sub[:, j], lm, n_traj, n_time, n_steps, scale=scale)
+        theta = theta.to(th.dtype)
         theta[sel] = th
-    return theta, lam
+        lam = lam.to(lm.dtype)
+        lam[torch.from_numpy(rows).to(x.device)] = lm
+    return theta.to(torch.float64), lam
 
 
 def _fit_group(lib: FormulaLibrary, ids: Sequence[int], K: int, x: Tensor, x64: Tensor, n_traj: int,
