@@ -7,7 +7,7 @@ formulas in a fresh process from a temporary worktree (its own code: whatever ``
 table reports formulas per second of each, the ratio, and whether they agree on the best formulas
 (the three with the lowest objective) and their constants.
 
-    python ci/bench_symbolic.py --compare HEAD~3 [--n 1000] [--threads 1] [--json PATH]
+    python ci/bench_symbolic.py --compare HEAD~3 [--n 7000] [--threads 1] [--end-to-end] [--json PATH]
     python ci/bench_symbolic.py --search [--threads 2] [--json PATH]   # the full searches, timed
 
 ``--search`` times ``discover_conserved`` end to end: depth 3 over two variables with all seven
@@ -62,6 +62,47 @@ print(json.dumps(dict(seconds=seconds, n=len(ids), top=[dict(id=ids[k], template
       loss=float(loss[k]), constants=theta[starts[k]:starts[k + 1]].double().tolist()) for k in top],
       loss=loss.tolist(), ids=ids)))
 """
+
+
+# the whole search with discover_conserved's defaults (what a user runs), in a fresh process
+_DISCOVER = r"""
+import json, sys, time
+import torch
+import noether_lite as nl
+from noether_lite.symbolic import discover_conserved
+system, depth, ops, threads = json.loads(sys.argv[1])
+x = nl.make_dataset(system, seed=0)[0].x_clean
+t = time.perf_counter()
+res = discover_conserved(x, max_depth=depth, operators=ops, threads=threads)
+seconds = time.perf_counter() - t
+print(json.dumps(dict(seconds=seconds, n=res.n_enumerated, best=str(res.best), survivors=res.n_survivors,
+      top=[str(f) for f in res.formulas[:5]])))
+"""
+
+
+def end_to_end(ref: str, threads: int) -> dict:
+    """``discover_conserved`` with its defaults, depth 3, four operators (6,833 formulas): both commits."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench_ref_"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tmp / "ref"), ref], check=True,
+                   capture_output=True)
+    try:
+        args = json.dumps(["pendulum", 3, ["+", "-", "*", "square"], threads])
+        out = {}
+        for name, where in (("ref", tmp / "ref"), ("new", ROOT)):
+            env = dict(os.environ, PYTHONPATH=str(where), OMP_NUM_THREADS=str(threads))
+            run = subprocess.run([sys.executable, "-c", _DISCOVER, args], cwd=where, env=env, capture_output=True,
+                                 text=True)
+            if run.returncode:
+                raise SystemExit(f"the search failed in {where}:\n{run.stderr[-2000:]}")
+            out[name] = json.loads(run.stdout.strip().splitlines()[-1])
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tmp / "ref")],
+                       capture_output=True)
+    r, n = out["ref"], out["new"]
+    print(f"discover_conserved, depth 3, +,-,*,square, defaults: ref {r['seconds']:.1f} s ({r['n'] / r['seconds']:.1f}"
+          f" formulas/s, best {r['best']})  new {n['seconds']:.1f} s ({n['n'] / n['seconds']:.1f} formulas/s, "
+          f"best {n['best']})  x{r['seconds'] / n['seconds']:.1f}", flush=True)
+    return dict(ref=r, new=n, speedup=r["seconds"] / n["seconds"], threads=threads)
 
 
 def _fit(where: Path, args: list, threads: int) -> dict:
@@ -178,6 +219,9 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--compare", metavar="REF", help="a git revision whose fit (Adam) is the reference")
     ap.add_argument("--search", action="store_true", help="time the full depth-3 searches end to end")
+    ap.add_argument("--end-to-end", action="store_true",
+                    help="with --compare: also time discover_conserved with its defaults in both (depth 3, "
+                         "four operators; minutes for the reference)")
     ap.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma-separated from {list(WORKLOADS)}")
     ap.add_argument("--n", type=int, default=7000,
                     help="at most this many formulas (seeded draw) per workload: depth3-4ops has 6,833, "
@@ -198,8 +242,12 @@ def main(argv=None) -> dict:
     if a.json and not Path(a.json).resolve().parent.is_dir():
         ap.error(f"--json {a.json!r}: its folder does not exist")
     out = {}
+    if a.end_to_end and not a.compare:
+        ap.error("--end-to-end needs --compare REF")
     if a.compare:
         out["compare"] = compare(a.compare, a.n, a.threads, names)
+        if a.end_to_end:
+            out["end_to_end"] = end_to_end(a.compare, a.threads)
     if a.search:
         out["search"] = search(a.threads)
     if a.json:
