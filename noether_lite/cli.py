@@ -348,7 +348,7 @@ def _bench_video(args: argparse.Namespace) -> int:
     bad = sorted(set(variants) - {"exact", "fast"})
     if bad or not variants:
         raise UsageError(f"--variants {args.variants!r}: choose from exact, fast")
-    if args.iters < 1 or args.warmup < 0:
+    if (args.iters is not None and args.iters < 1) or (args.warmup is not None and args.warmup < 0):
         raise UsageError(f"--iters must be >= 1 and --warmup >= 0; got {args.iters}, {args.warmup}")
     bench_video(quick=args.mode == "quick", batches=batches, device=args.device, amp=args.amp,
                 channels_last=args.channels_last, variants=variants, guard=not args.no_guard, iters=args.iters,
@@ -489,15 +489,16 @@ def build_parser() -> argparse.ArgumentParser:
     b = bench_sub.add_parser("video", parents=[_common(sets=False)],
                              help="time a baseline step and a CNGrad meta-step (--quick: tiny model at 32x32)")
     b.set_defaults(mode="full")
-    b.add_argument("--batch", default="2,8,32", help="comma-separated batch sizes")
+    b.add_argument("--batch", default=None, help="comma-separated batch sizes (default: 2,8 quick; 2,8,32 full)")
     b.add_argument("--amp", choices=("auto", "bf16", "none"), default="auto")
     b.add_argument("--channels-last", action="store_true")
     b.add_argument("--variants", default="exact,fast",
                    help="meta-step variants: exact (the default meta-gradient), fast (θ constant in the inner step)")
     b.add_argument("--no-guard", action="store_true", help="meta-step without the training guard")
-    b.add_argument("--iters", type=int, default=5)
-    b.add_argument("--warmup", type=int, default=2)
-    b.add_argument("--budget", type=float, default=20.0, help="seconds per timed configuration")
+    b.add_argument("--iters", type=int, default=None, help="timed steps per configuration (default: 3 quick, 5 full)")
+    b.add_argument("--warmup", type=int, default=None, help="untimed steps first (default: 1 quick, 2 full)")
+    b.add_argument("--budget", type=float, default=None,
+                   help="seconds per timed configuration (default: 6 quick, 20 full)")
     b.set_defaults(func=_bench_video)
 
     from .course.labs import DEVICES, MODES
