@@ -55,7 +55,8 @@ def _rss_gb() -> float:
 
 def _meter():
     """This tree's counter and targets, loaded by path: the same code measures a --compare tree."""
-    spec = importlib.util.spec_from_file_location("_meter", ROOT / "noether_lite" / "experiments" / "meter.py")
+    path = ROOT / "noether_lite" / "experiments" / "meter.py"
+    spec = importlib.util.spec_from_file_location("_meter", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -102,7 +103,8 @@ def one(name: str, size: int, batch: int, iters: int, amp: str, model: str) -> d
 
 
 def _git(*args) -> str:
-    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True, text=True).stdout.strip()
+    out = subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
 
 
 def _summarise(rows, a, argv, threads) -> dict:
@@ -133,7 +135,8 @@ def main(argv=None) -> int:
     p.add_argument("--configs", default="baseline,exact,fast,fast+noguard")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--json")
-    p.add_argument("--compare", metavar="REF", help="also measure the code of this git revision (e.g. HEAD~1)")
+    p.add_argument("--compare", metavar="REF",
+                   help="also measure the code of this git revision (e.g. HEAD~1), from a temporary worktree")
     p.add_argument("--one", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -166,13 +169,16 @@ def main(argv=None) -> int:
         rows = {k: [] for k in trees}
         for name in names:
             for label, tree in trees.items():  # alternately, so both trees see the same load
-                cmd = [sys.executable, __file__, "--one", name, "--size", str(a.size), "--batch", str(a.batch),
-                       "--iters", str(a.iters), "--amp", a.amp, "--model", a.model, "--threads", str(a.threads)]
+                cmd = [sys.executable, __file__, "--one", name, "--size", str(a.size), "--batch",
+                       str(a.batch), "--iters", str(a.iters), "--amp", a.amp, "--model", a.model,
+                       "--threads", str(a.threads)]
                 env = {**os.environ, "PYTHONPATH": str(tree)}
-                out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=str(tree), env=env).stdout
+                out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=str(tree),
+                                     env=env).stdout
                 r = json.loads(out.strip().splitlines()[-1])
                 if Path(r["tree"]).resolve() != Path(tree).resolve():
-                    raise RuntimeError(f"measured the code of {r['tree']}, not {tree}: an installed copy shadows it")
+                    raise RuntimeError(f"measured the code of {r['tree']}, not {tree}: "
+                                       "an installed copy shadows it")
                 rows[label].append(r)
                 tag = f"{label:6s} " if ref else ""
                 print(f"{tag}{name:14s} {r['median_s']:7.2f} s/step  {r['gb_per_sample']:.2f} GB/sample  "

@@ -188,7 +188,8 @@ def _exact_values(rows, ops) -> Dict[str, Any]:
 
 
 def _summary(dev, quick, cfg, n_frames, amp, channels_last, rows, guard, ops):
-    return {"targets": target_report(_exact_values(rows, ops), dev.type), **{f"ops_{k}": v for k, v in ops.items()},"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+    return {"targets": target_report(_exact_values(rows, ops), dev.type), **{f"ops_{k}": v for k, v in ops.items()},
+            "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
            "mode": "quick" if quick else "full", "image_size": cfg.image_size, "n_frames": n_frames,
            "amp": amp if not (amp == "auto") else ("bf16" if dev.type == "cuda" else "fp32"),
            "channels_last": channels_last, "guard": guard, "torch": torch.__version__, "rows": rows, "authors_h100": AUTHORS_H100}

@@ -27,7 +27,8 @@ def count_ops(fn) -> int:
         n = 0
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if not func.is_view and func.__name__.split(".")[0] not in ("empty", "empty_strided", "empty_like"):
+            allocation = func.__name__.split(".")[0] in ("empty", "empty_strided", "empty_like")
+            if not func.is_view and not allocation:
                 Count.n += 1
             return func(*args, **(kwargs or {}))
 

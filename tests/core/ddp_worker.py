@@ -18,7 +18,8 @@ CFG = VideoTrainConfig(steps=4, batch_size=4, lr=1e-3, inner_steps=1, amp="none"
 
 def train(ckpt=None, max_steps=None, learner=None):
     m = learner if learner is not None else tiny(torch.float64)
-    h = train_video(m, render_ramp(DATA), CFG, device="cpu", progress=False, ckpt_path=ckpt, max_steps=max_steps)
+    h = train_video(m, render_ramp(DATA), CFG, device="cpu", progress=False, ckpt_path=ckpt,
+                    max_steps=max_steps)
     return m, h
 
 

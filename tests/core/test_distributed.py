@@ -59,5 +59,6 @@ def test_a_global_batch_that_does_not_split_is_refused_before_any_work(tmp_path)
                   "--cache-dir", str(tmp_path), "--no-progress")
     assert r.returncode != 0
     lines = [ln for ln in r.stderr.splitlines() if "does not split over 2 processes" in ln]
-    assert lines and lines[0].startswith("noether-lite video: error: batch_size 3 does not split"), r.stderr[-2000:]
+    assert lines, r.stderr[-2000:]
+    assert lines[0].startswith("noether-lite video: error: batch_size 3 does not split")
     assert not list(tmp_path.iterdir())  # nothing rendered
