@@ -3,7 +3,7 @@
 Default: the paper-size model at 128×128, 2 + 20 frames, as in PAPER_NOTES §5
 (the authors' code on one H100: meta-step 4.2 s at batch 2, 4.0 s at batch 8,
 4.3× a baseline step, 9.4 GB per sample). ``quick``: the small model at 32×32, batches 2 and 8,
-fewer timed steps (a CPU smoke run of a couple of minutes).
+fewer timed steps, one CPU thread (a smoke run of well under two minutes on two CPU cores).
 
 Every run reports its figures against :data:`TARGETS` (``"targets"``: value, limit, value/limit,
 met); the CPU's peak memory per clip needs a fresh process per configuration and is measured by
@@ -70,8 +70,8 @@ def _check_bench_args(batches, variants, iters, warmup, budget, amp) -> None:
 def bench_video(quick: bool = False, batches: Optional[Sequence[int]] = None, device: str = "auto", *,
                 amp: str = "auto", channels_last: bool = False, variants: Sequence[str] = ("exact", "fast"),
                 guard: bool = True, warmup: Optional[int] = None, iters: Optional[int] = None,
-                n_frames: Optional[int] = None,
-                budget_per_config: Optional[float] = None, count: bool = True,
+                n_frames: int = 22,
+                budget_per_config: Optional[float] = None, count: bool = True, threads: Optional[int] = None,
                 json_path: Optional[str] = None, progress: bool = True) -> Dict[str, Any]:
     """Time a baseline training step and a CNGrad meta-step per batch size.
 
@@ -79,8 +79,7 @@ def bench_video(quick: bool = False, batches: Optional[Sequence[int]] = None, de
         quick: the small model at 32×32 (CPU); otherwise the paper-size model at 128×128.
         batches: batch sizes (default: 2, 8 quick; 2, 8, 32 full).
         warmup, iters: untimed and timed steps per configuration (default: 1, 3 quick; 2, 5 full).
-        n_frames: frames per clip, 2 conditioning (default: 10 quick, the quick training's windows;
-            22 full, as in the paper).
+        n_frames: frames per clip, 2 of them conditioning (22 as in the paper).
         amp: ``"auto"`` (bf16 on CUDA), ``"bf16"`` or ``"none"`` (fp32).
         variants: meta-step variants: ``"exact"`` (full second order, the paper's meta-gradient)
             and/or ``"fast"`` (``theta_second_order=False``: the inner step treats ``θ`` as
@@ -89,6 +88,9 @@ def bench_video(quick: bool = False, batches: Optional[Sequence[int]] = None, de
         budget_per_config: stop timing a configuration after this many seconds (default 6 quick,
             20 full).
         count: also count the operators of one exact meta-step (``ops_exact``, at the smallest batch).
+        threads: torch's CPU threads during the run (restored after). Default: 1 for ``quick`` on
+            the CPU (its small model is bound by operator dispatch, and two threads on a shared
+            machine can wait on each other for seconds per step), else torch's own.
 
     Returns:
         ``{"device", "mode", "amp", "rows": [{"batch", "baseline_s", "baseline_samples_per_s",
@@ -98,14 +100,29 @@ def bench_video(quick: bool = False, batches: Optional[Sequence[int]] = None, de
     batches = tuple(batches) if batches is not None else ((2, 8) if quick else (2, 8, 32))
     warmup = warmup if warmup is not None else (1 if quick else 2)
     iters = iters if iters is not None else (3 if quick else 5)
-    n_frames = n_frames if n_frames is not None else (10 if quick else 22)
     budget_per_config = budget_per_config if budget_per_config is not None else (6.0 if quick else 20.0)
     _check_bench_args(batches, variants, iters, warmup, budget_per_config, amp)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be an integer >= 1 or None, got {threads!r}")
     if isinstance(n_frames, bool) or not isinstance(n_frames, int) or n_frames < 3:
         raise ValueError(f"n_frames must be an integer >= 3 (2 conditioning frames and one to predict), "
                          f"got {n_frames!r}")
     check_output_file(json_path, "json_path")
     dev = auto_device(device)
+    if threads is None and quick and dev.type == "cpu":
+        threads = 1
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _bench(dev, quick, batches, amp, channels_last, variants, guard, warmup, iters, n_frames,
+                      budget_per_config, count, json_path, progress)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _bench(dev, quick, batches, amp, channels_last, variants, guard, warmup, iters, n_frames,
+           budget_per_config, count, json_path, progress) -> Dict[str, Any]:
     cfg = svg_config("quick", 32) if quick else svg_config("paper", 128)
     say = print if progress else (lambda *a, **k: None)
     if dev.type == "cuda":
@@ -188,8 +205,11 @@ def _exact_values(rows, ops) -> Dict[str, Any]:
 
 
 def _summary(dev, quick, cfg, n_frames, amp, channels_last, rows, guard, ops):
-    return {"targets": target_report(_exact_values(rows, ops), dev.type), **{f"ops_{k}": v for k, v in ops.items()},
+    return {"targets": target_report(_exact_values(rows, ops), dev.type),
+            **{f"ops_{k}": v for k, v in ops.items()},
             "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
-           "mode": "quick" if quick else "full", "image_size": cfg.image_size, "n_frames": n_frames,
-           "amp": amp if not (amp == "auto") else ("bf16" if dev.type == "cuda" else "fp32"),
-           "channels_last": channels_last, "guard": guard, "torch": torch.__version__, "rows": rows, "authors_h100": AUTHORS_H100}
+            "mode": "quick" if quick else "full", "image_size": cfg.image_size, "n_frames": n_frames,
+            "amp": amp if not (amp == "auto") else ("bf16" if dev.type == "cuda" else "fp32"),
+            "channels_last": channels_last, "guard": guard, "torch": torch.__version__,
+            "threads": torch.get_num_threads() if dev.type == "cpu" else None, "rows": rows,
+            "authors_h100": AUTHORS_H100}

@@ -33,3 +33,13 @@ def test_target_report_divides_by_the_limit_and_says_which_way_is_good():
     assert rep["ratio"]["ratio"] == 2.0 and not rep["ratio"]["met"]  # a maximum exceeded
     assert rep["samples_per_s"]["met"]  # a minimum passed
     assert "ops" not in rep  # the operator target is the CPU's
+
+
+def test_quick_on_the_cpu_runs_on_one_thread_and_puts_the_count_back():
+    torch.set_num_threads(2)
+    try:
+        out = bench_video(quick=True, batches=(1,), device="cpu", variants=("fast",), warmup=0, iters=1,
+                          n_frames=3, count=False, progress=False)
+        assert out["threads"] == 1 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
