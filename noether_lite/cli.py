@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
@@ -300,6 +301,7 @@ def _symbolic(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- video
 def _video(args: argparse.Namespace) -> int:
+    from .core import distributed
     from .experiments.video import run_video, video_setup
 
     out = _output(args.json)
@@ -310,9 +312,20 @@ def _video(args: argparse.Namespace) -> int:
     if args.time_budget is not None and not args.time_budget > 0:
         raise UsageError(f"--time-budget must be > 0 seconds, got {args.time_budget}")
     setup = apply_sets(video_setup(args.dataset, args.mode, args.seed), parse_sets(args.sets))
-    res = run_video(args.dataset, seed=args.seed, device=args.device, mode=args.mode, time_budget=args.time_budget,
-                    cache_dir=args.cache_dir, ckpt_dir=args.ckpt_dir, k_sweep=k, return_models=frames is not None,
-                    progress=args.progress, setup=setup)
+    size = int(os.environ.get("WORLD_SIZE", 1)) if distributed.launched() else 1
+    if setup.train.batch_size % size:
+        raise UsageError(f"batch_size {setup.train.batch_size} does not split over {size} processes; "
+                         f"use --set train.batch_size=N with N a multiple of {size}")
+    device = distributed.init_from_env(args.device)  # under torchrun: join the group, one device per rank
+    try:
+        res = run_video(args.dataset, seed=args.seed, device=device, mode=args.mode,
+                        time_budget=args.time_budget, cache_dir=args.cache_dir, ckpt_dir=args.ckpt_dir,
+                        k_sweep=k, return_models=frames is not None, progress=args.progress, setup=setup)
+    finally:
+        main_rank = distributed.world().main
+        distributed.shutdown()
+    if not main_rank:  # rank 0 writes and prints the results
+        return 0
     extra = {key: res.pop(key) for key in ("frames", "models", "test") if key in res}
     write_json(out, res)
     if frames is not None:
@@ -341,7 +354,7 @@ def _bench_video(args: argparse.Namespace) -> int:
     bad = sorted(set(variants) - {"exact", "fast"})
     if bad or not variants:
         raise UsageError(f"--variants {args.variants!r}: choose from exact, fast")
-    if args.iters < 1 or args.warmup < 0:
+    if (args.iters is not None and args.iters < 1) or (args.warmup is not None and args.warmup < 0):
         raise UsageError(f"--iters must be >= 1 and --warmup >= 0; got {args.iters}, {args.warmup}")
     bench_video(quick=args.mode == "quick", batches=batches, device=args.device, amp=args.amp,
                 channels_last=args.channels_last, variants=variants, guard=not args.no_guard, iters=args.iters,
@@ -468,7 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
     st.set_defaults(func=_study)
 
     v = sub.add_parser("video", parents=[_common(modes=("quick", "default", "full"))],
-                       help="SVG vs Noether Network on ramp or controlled-pendulum videos")
+                       help="SVG vs Noether Network on ramp or controlled-pendulum videos",
+                       description="SVG vs Noether Network on ramp or controlled-pendulum videos. "
+                                   "Data-parallel on N GPUs (NCCL; gloo on the CPU): torchrun --standalone "
+                                   "--nproc_per_node=N -m noether_lite video ... (--set train.batch_size=B is "
+                                   "the global batch and must divide by N; rank 0 prints, checkpoints and "
+                                   "writes --json).")
     v.add_argument("--dataset", choices=("ramp", "pendulum"), default="ramp")
     v.add_argument("--time-budget", type=float, default=None, help="wall-clock seconds for all training")
     v.add_argument("--cache-dir", default=None, help="where rendered clips are cached")
@@ -482,15 +500,16 @@ def build_parser() -> argparse.ArgumentParser:
     b = bench_sub.add_parser("video", parents=[_common(sets=False)],
                              help="time a baseline step and a CNGrad meta-step (--quick: tiny model at 32x32)")
     b.set_defaults(mode="full")
-    b.add_argument("--batch", default="2,8,32", help="comma-separated batch sizes")
+    b.add_argument("--batch", default=None, help="comma-separated batch sizes (default: 2,8 quick; 2,8,32 full)")
     b.add_argument("--amp", choices=("auto", "bf16", "none"), default="auto")
     b.add_argument("--channels-last", action="store_true")
     b.add_argument("--variants", default="exact,fast",
                    help="meta-step variants: exact (the default meta-gradient), fast (θ constant in the inner step)")
     b.add_argument("--no-guard", action="store_true", help="meta-step without the training guard")
-    b.add_argument("--iters", type=int, default=5)
-    b.add_argument("--warmup", type=int, default=2)
-    b.add_argument("--budget", type=float, default=20.0, help="seconds per timed configuration")
+    b.add_argument("--iters", type=int, default=None, help="timed steps per configuration (default: 3 quick, 5 full)")
+    b.add_argument("--warmup", type=int, default=None, help="untimed steps first (default: 1 quick, 2 full)")
+    b.add_argument("--budget", type=float, default=None,
+                   help="seconds per timed configuration (default: 6 quick, 20 full)")
     b.set_defaults(func=_bench_video)
 
     from .course.labs import DEVICES, MODES

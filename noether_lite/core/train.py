@@ -6,6 +6,11 @@ checkpoints (modules, optimiser, RNG states, step, history) with exact resume, a
 a time budget. The experiment supplies ``loss_fn(generator)``, which samples its
 own batch from the generator it is given, so resuming restores the batch order
 too and an interrupted run continues bit for bit.
+
+Under ``torchrun`` (:mod:`noether_lite.core.distributed`) the same loop trains data-parallel:
+``loss_fn`` computes the loss of this rank's slice of the batch, the gradients are averaged over
+the ranks, the logged losses are the global batch's, and only rank 0 shows progress and writes
+checkpoints (every rank resumes from them).
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from . import distributed
 from .checkpoints import load_checkpoint, save_checkpoint
 
 __all__ = ["History", "fit", "seed_everything"]
@@ -259,6 +265,11 @@ def fit(
         patience: with ``validate``, stop once this many validations in a row did not improve
             on the best (early stopping); ``None`` trains all ``steps``.
 
+    Data-parallel (a process group joined by :func:`~noether_lite.core.distributed.init_from_env`):
+    ``loss_fn`` returns the mean loss of this rank's slice of the batch; the gradients are averaged
+    over the ranks before the step (so it equals one process's step on the whole batch), rank 0
+    alone writes checkpoints and shows progress, and every rank resumes from its checkpoint.
+
     A step whose loss or gradient is non-finite is skipped: the weights and Adam's moments
     stay as they were (no host sync), and ``History.skipped`` counts it; a warning is given
     when steps were skipped.
@@ -276,6 +287,7 @@ def fit(
     if checkpoint is not None and not Path(checkpoint).parent.exists():
         raise ValueError(f"checkpoint folder {str(Path(checkpoint).parent)!r} does not exist")
     generators = dict(generators or {})
+    ranks = distributed.world()
     gen = seed_everything(seed)
     groups = []
     names: Dict[int, str] = {}
@@ -336,6 +348,7 @@ def fit(
         start = ck["step"]
         best = ck.get("best")
         resumed_window = ck.get("window")
+    distributed.barrier()  # every rank has read the checkpoint before rank 0 may replace it
 
     def payload(step: int, gen_state: Tensor, rng_state: Tensor, extra_states: Dict[str, Tensor]) -> Dict[str, Any]:
         return {
@@ -354,7 +367,7 @@ def fit(
     def check_validation() -> bool:
         """Validate now; keep the weights if best; True when patience has run out."""
         nonlocal best
-        value = float(validate())
+        value = distributed.broadcast_float(float(validate()), params[0].device)
         hist.val_step.append(completed)
         hist.val_loss.append(value)
         if best is None or (math.isfinite(value) and not value >= best["value"]):
@@ -378,7 +391,7 @@ def fit(
         window_extra = {k: list(v) for k, v in resumed_window["extra"].items()}
         bad_steps = resumed_window["bad_steps"]
     bar = None
-    if progress and end > start:
+    if progress and end > start and ranks.main:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=steps, initial=start, desc=desc, leave=False)
@@ -414,7 +427,8 @@ def fit(
         hist.steps_done = completed
         hist.seconds = seconds0 + time.perf_counter() - t0
         if checkpoint is not None:
-            save_checkpoint(checkpoint, payload(completed, *st))
+            if ranks.main:
+                save_checkpoint(checkpoint, payload(completed, *st))
             last_save[0] = time.perf_counter()
 
     interrupt = _DeferredInterrupt()
@@ -422,13 +436,16 @@ def fit(
     try:
         interrupt.__enter__()
         for step in range(start, end):
-            if time_budget is not None and time.perf_counter() - t0 > time_budget:
+            over = time_budget is not None and time.perf_counter() - t0 > time_budget
+            if distributed.agree([over], params[0].device)[0]:  # every rank stops at the same step
                 break
             before = states()  # the RNG states this step starts from
             out = loss_fn(gen)
             loss, extras = (out if isinstance(out, tuple) else (out, {}))
             opt.zero_grad(set_to_none=True)
             loss.backward(inputs=params)
+            distributed.average_gradients(params)  # data-parallel: the global batch's gradient
+            loss, extras = distributed.mean_metrics(loss, extras)  # and its loss, so all ranks skip alike
             finite = torch.isfinite(loss) & torch.stack([torch.isfinite(p.grad).all() for p in params if p.grad is not None]).all()
             if grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(params, grad_clip)
@@ -451,8 +468,9 @@ def fit(
                 flush()
             if bar is not None:
                 bar.update(1)
-            due = completed % checkpoint_every == 0 or completed == steps or (
-                checkpoint_seconds is not None and time.perf_counter() - last_save[0] > checkpoint_seconds)
+            late = checkpoint_seconds is not None and time.perf_counter() - last_save[0] > checkpoint_seconds
+            late, stop = distributed.agree([late, interrupt.pending], params[0].device)
+            due = completed % checkpoint_every == 0 or completed == steps or late
             if checkpoint is not None and due:
                 save(states())
             if on_step is not None:
@@ -462,7 +480,7 @@ def fit(
                     hist.stopped_early = True
                     saved_at[0] = -1
                     break
-            if interrupt.pending:
+            if stop:
                 raise KeyboardInterrupt
         flush()
         save(states())
@@ -475,7 +493,7 @@ def fit(
         interrupt.__exit__()
         if bar is not None:
             bar.close()
-    if hist.skipped:
+    if hist.skipped and ranks.main:
         warnings.warn(f"{desc}: {hist.skipped} of {hist.steps_done - start} steps were skipped (non-finite loss or "
                       f"gradient); check the data and the learning rate", RuntimeWarning, stacklevel=2)
     if best is not None and best["step"] != completed:  # the best weights, not the last
@@ -484,5 +502,6 @@ def fit(
         if checkpoint is not None and (hist.stopped_early or completed == steps):
             saved_at[0] = -1  # a finished run's checkpoint holds what it returns
             save(states())
+    distributed.barrier()  # rank 0's last checkpoint is written before any rank goes on
     hist.opt_state = {names[id(p)]: opt.state[p] for p in params if p in opt.state}
     return hist

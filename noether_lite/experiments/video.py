@@ -22,6 +22,7 @@ from ..video.render import PendulumVideoConfig, RampConfig, load_or_render
 from ..core.tailor import TailorConfig
 from ..video.learner import VIDEO_TAILOR, NoetherVideo
 from ..video.svg import SVGConfig, svg_config
+from ..core import distributed
 from ..core.checkpoints import auto_device, default_ckpt_dir
 from ..core.outputs import check_output_folder
 from ..video.train import VideoTrainConfig, evaluate, train_video
@@ -122,6 +123,9 @@ def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: 
     t_start = time.perf_counter()
     mode = mode or ("quick" if quick else "full")
     st = setup or video_setup(dataset, mode, seed)
+    ranks = distributed.world()  # under torchrun: train data-parallel; rank 0 alone prints
+    ranks.check_batch(st.train.batch_size, "the training batch size")
+    progress = progress and ranks.main
     dev = auto_device(device)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -130,7 +134,11 @@ def run_video(dataset: str = "ramp", quick: bool = True, seed: int = 0, device: 
     ckpt_dir = default_ckpt_dir(ckpt_dir)
     check_output_folder(ckpt_dir, "ckpt_dir")
     check_output_folder(cache_dir, "cache_dir")
+    if not ranks.main:
+        distributed.barrier()  # rank 0 renders (and caches) the clips first
     data = load_or_render(st.data, cache_dir=cache_dir, device=dev)
+    if ranks.main:
+        distributed.barrier()
     train, test = data.split("train"), data.split("test")
     torch.manual_seed(seed)
     base = NoetherVideo(st.model, tailor=st.tailor)

@@ -101,10 +101,11 @@ def svg_config(size: str = "quick", image_size: int = 32, **kw) -> SVGConfig:
 
 
 def expand_cn(cn: Optional[CN], times: int) -> Optional[CN]:
-    """Repeat per-example CN parameters for ``times`` time-major frames: ``(B, C) -> (times·B, C)``."""
+    """Repeat per-example CN parameters for ``times`` time-major frames: ``(B, C, ...) -> (times·B, C, ...)``
+    (the folded ones of :meth:`SVG.fold_cn` too)."""
     if cn is None or times == 1:
         return cn
-    return {k: v.repeat(times, 1) for k, v in cn.items()}
+    return {k: v.repeat(times, *([1] * (v.ndim - 1))) for k, v in cn.items()}
 
 
 def _amp_cn(cn: Optional[CN], ref: Tensor) -> Optional[CN]:
@@ -156,15 +157,26 @@ class ConvNormAct(nn.Module):
         self.cn = CondNorm(key, cout)
         self.act = act
 
+    def fold(self, cn: CN) -> CN:
+        """This layer's per-example affine ``(γ_i w, γ_i b + β_i)``, each ``(N, C, 1, 1)``, under the
+        names ``<key>.scale`` and ``<key>.shift`` (in the dtype of ``cn``)."""
+        g, beta = cn[f"{self.cn.key}.gamma"], cn[f"{self.cn.key}.beta"]  # (N, C)
+        w, b = self.norm.weight.to(g.dtype), self.norm.bias.to(g.dtype)
+        return {f"{self.cn.key}.scale": (g * w).unsqueeze(-1).unsqueeze(-1),
+                f"{self.cn.key}.shift": torch.addcmul(beta.to(g.dtype), g, b).unsqueeze(-1).unsqueeze(-1)}
+
     def forward(self, x: Tensor, cn: Optional[CN]) -> Tensor:
         h = self.conv(x)
         n = self.norm.normalize(h)
-        w, b = self.norm.weight.to(n.dtype), self.norm.bias.to(n.dtype)
         if cn is None:
+            w, b = self.norm.weight.to(n.dtype), self.norm.bias.to(n.dtype)
             scale, shift = w.view(1, -1, 1, 1), b.view(1, -1, 1, 1)
+        elif f"{self.cn.key}.scale" in cn:  # folded once per rollout (SVG.fold_cn)
+            scale, shift = cn[f"{self.cn.key}.scale"].to(n.dtype), cn[f"{self.cn.key}.shift"].to(n.dtype)
         else:
-            g, beta = cn[f"{self.cn.key}.gamma"].to(n.dtype), cn[f"{self.cn.key}.beta"].to(n.dtype)  # (N, C)
-            scale, shift = (g * w).unsqueeze(-1).unsqueeze(-1), torch.addcmul(beta, g, b).unsqueeze(-1).unsqueeze(-1)
+            key = self.cn.key
+            folded = self.fold({f"{key}.{k}": cn[f"{key}.{k}"].to(n.dtype) for k in ("gamma", "beta")})
+            scale, shift = folded[f"{self.cn.key}.scale"], folded[f"{self.cn.key}.shift"]
         h = torch.addcmul(shift, n, scale)
         return leaky_relu(h, 0.2) if self.act == "lrelu" else torch.tanh(h)
 
@@ -320,6 +332,7 @@ class SVG(nn.Module):
             self.prior = GaussianLSTM(cfg.g_dim, cfg.z_dim, cfg.rnn_size, cfg.prior_layers)
             self.posterior = GaussianLSTM(cfg.g_dim, cfg.z_dim, cfg.rnn_size, cfg.posterior_layers)
         self._cn_layers = [m for m in self.modules() if isinstance(m, CondNorm)]
+        self._cn_convs = [m for m in self.modules() if isinstance(m, ConvNormAct)]
 
     def forward(self, *args, method: str = "rollout", **kw):
         """Dispatch to :meth:`rollout` or :meth:`task_loss` (lets ``torch.func.functional_call``
@@ -334,6 +347,17 @@ class SVG(nn.Module):
         out: CN = {}
         for m in self._cn_layers:
             out.update(m.init_params(batch_size, device=device, dtype=dtype))
+        return out
+
+    def fold_cn(self, cn: Optional[CN]) -> Optional[CN]:
+        """Each CN layer's ``(γ, β)`` folded with its norm's affine into ``(scale, shift)``
+        (:meth:`ConvNormAct.fold`): computed once, for a rollout's ``2·n_future`` encoder and
+        decoder calls, instead of at each (fewer operators to run and to differentiate twice)."""
+        if cn is None:
+            return None
+        out: CN = {}
+        for m in self._cn_convs:
+            out.update(m.fold(cn))
         return out
 
     def n_cn(self) -> int:
@@ -414,7 +438,8 @@ class SVG(nn.Module):
             raise ValueError(f"expected {cfg.n_past} conditioning frames, got {P}")
         if cfg.action_dim:
             actions = _check_actions(actions, B, P + n_future, cfg.action_dim)
-        cn = _amp_cn(cn, ctx)  # cast once here, not in each of the 2·n_future encoder/decoder calls
+        # cast and fold once here, not in each of the 2·n_future encoder/decoder calls
+        cn = self.fold_cn(_amp_cn(cn, ctx))
         h_ctx, skips = self.encode(ctx, cn)  # (P, B, g)
         skip = [s[P - 1] for s in skips]
         pstate = self.predictor.init_state(B, h_ctx)

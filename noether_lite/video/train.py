@@ -23,6 +23,7 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from ..core import distributed
 from ..core.checkpoints import auto_device
 from ..core.train import History, fit
 from .metrics import horizon_metrics
@@ -117,19 +118,27 @@ def check_float_clips(clip: Tensor) -> None:
 
 
 def sample_batch(frames_u8: Tensor, actions: Optional[Tensor], *, batch_size: int, length: int,
-                 gen: torch.Generator, device: torch.device, channels_last: bool = False):
+                 gen: torch.Generator, device: torch.device, channels_last: bool = False,
+                 part: slice = slice(None), dtype: torch.dtype = torch.float32):
     """Random clips and random windows of ``length`` frames from ``uint8 (N, T, H, W, 3)``.
 
+    Args:
+        part: which of the ``batch_size`` drawn clips to return (a data-parallel rank's slice,
+            :meth:`~noether_lite.core.distributed.World.part`); the draw is the whole batch's,
+            so the generator advances alike on every rank.
+        dtype: the clips' floating dtype.
+
     Returns:
-        ``(clip (B, length, 3, H, W) float in [0, 1], actions (B, length, A) or None)``.
+        ``(clip (b, length, 3, H, W) in [0, 1], actions (b, length, A) or None)``, ``b`` the
+        size of ``part``.
     """
     N, T = frames_u8.shape[:2]
-    idx = torch.randint(0, N, (batch_size,), generator=gen)
-    start = torch.randint(0, T - length + 1, (batch_size,), generator=gen)
+    idx = torch.randint(0, N, (batch_size,), generator=gen)[part]  # (b,)
+    start = torch.randint(0, T - length + 1, (batch_size,), generator=gen)[part]
     t = start[:, None] + torch.arange(length)[None, :]  # (B, length)
     idx_d, t_d = idx.to(frames_u8.device), t.to(frames_u8.device)
     clip = frames_u8[idx_d[:, None], t_d].to(device, non_blocking=True)  # (B, L, H, W, 3)
-    clip = clip.permute(0, 1, 4, 2, 3).float().div_(255.0)  # (B, L, 3, H, W)
+    clip = clip.permute(0, 1, 4, 2, 3).to(dtype).div_(255.0)  # (b, L, 3, H, W)
     acts = None
     if actions is not None:
         acts = actions[idx_d[:, None], t_d].to(device, non_blocking=True)
@@ -174,9 +183,11 @@ def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *
     with :func:`~noether_lite.core.train.fit`.
 
     Each step samples a batch of windows and the prior noise from its own generators,
-    then takes :meth:`NoetherVideo.meta_loss` under autocast. Resumes exactly from
-    ``ckpt_path`` when it exists. Stops after ``cfg.steps`` steps, or ``max_steps``, or
-    when ``time_budget`` seconds have passed (a checkpoint is written then too).
+    then takes :meth:`NoetherVideo.meta_loss` under autocast. Under ``torchrun``
+    (:mod:`~noether_lite.core.distributed`) each rank draws the same global batch of
+    ``cfg.batch_size`` clips and noise and trains on its slice; the gradients are averaged.
+    Resumes exactly from ``ckpt_path`` when it exists. Stops after ``cfg.steps`` steps, or
+    ``max_steps``, or when ``time_budget`` seconds have passed (a checkpoint is written then too).
 
     Args:
         opt_state: Adam state of an earlier stage (its ``History.opt_state``), to continue a
@@ -190,7 +201,9 @@ def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *
     mcfg = learner.cfg
     length = mcfg.n_past + (cfg.train_future if cfg.train_future is not None else data.frames.shape[1] - mcfg.n_past)
     check_clips(data, image_size=mcfg.image_size, min_frames=length, action_dim=mcfg.action_dim)
+    part = distributed.world().part(cfg.batch_size)  # this rank's slice (all of it in one process)
     learner.to(dev)
+    dtype = next(learner.svg.parameters()).dtype
     if cfg.channels_last:
         learner.set_channels_last(True)
     noise_gen = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
@@ -198,12 +211,13 @@ def train_video(learner: NoetherVideo, data: VideoData, cfg: VideoTrainConfig, *
     actions = data.actions.to(dev) if data.actions is not None else None
 
     def loss_fn(gen: torch.Generator):
-        clip, acts = sample_batch(frames, actions, batch_size=cfg.batch_size, length=length, gen=gen, device=dev)
+        clip, acts = sample_batch(frames, actions, batch_size=cfg.batch_size, length=length, gen=gen,
+                                  device=dev, part=part, dtype=dtype)
         noise = None
-        if mcfg.stochastic:
-            B, nf = clip.shape[0], length - mcfg.n_past
-            noise = (torch.randn(nf, B, mcfg.z_dim, device=dev, generator=noise_gen),
-                     torch.randn(length - 1, B, mcfg.z_dim, device=dev, generator=noise_gen))
+        if mcfg.stochastic:  # drawn for the whole global batch, so every rank's generator stays alike
+            B, nf, z = cfg.batch_size, length - mcfg.n_past, mcfg.z_dim
+            noise = (torch.randn(nf, B, z, device=dev, generator=noise_gen, dtype=dtype)[:, part],
+                     torch.randn(length - 1, B, z, device=dev, generator=noise_gen, dtype=dtype)[:, part])
         with autocast(dev, cfg.amp):
             loss, info = learner.meta_loss(clip, steps=cfg.inner_steps, actions=acts, noise=noise, guard=cfg.guard)
         return loss, info
