@@ -260,9 +260,9 @@ def _refine(t: _Terms, x: Tensor, theta: Tensor, slots: Tensor, lam: Tensor, n_t
     and shrinks around the best point otherwise.
     """
     rows = torch.arange(len(slots))
-    for _ in range(steps) if len(slots) else ():
+    for k in range(steps) if len(slots) else ():
         c = theta[slots]
-        if _ == 0:
+        if k == 0:
             delta = scale * c.abs().clamp_min(0.1)
         th = theta.expand(2, -1).clone()
         th[0, slots], th[1, slots] = c - delta, c + delta
@@ -323,27 +323,32 @@ def _search_inner(t: _Terms, x: Tensor, x64: Tensor, theta: Tensor, lam: Tensor,
         theta, now = _scan(t, xc, theta, now, inner[:, j:j + 1], grid, n_traj, tc)
         theta, now = _refine(t, xc, theta, inner[:, j], now, n_traj, tc, steps)
     lam = _ratio(t, x, theta[None], n_traj, n_time)[0]
-    for level, dtype_x, n_steps, scale, limit in ((1, x, 2, 0.1, _PROMISING), (2, x64, 3, 1e-3, _POLISH)):
-        if level == 1 and sweeps < 2:
-            continue
-        if level == 2 and x.dtype == torch.float64:
-            break
-        rows = np.flatnonzero((lam < limit).cpu().numpy())
-        if not len(rows):
-            break
-        sub = t if len(rows) == len(lam) else _subset(t, rows)
-        sel = _slots(t, rows, x.device)
-        th = theta[sel].to(dtype_x.dtype)
-        lm = _ratio(sub, dtype_x, th[None], n_traj, n_time)[0]
-        inner_sub = torch.from_numpy(sub.inner).to(x.device)
-        for _ in range(sweeps - 1 if level == 1 else 1):
-            for j in range(inner_sub.shape[1]):
-                th, lm = _refine(sub, dtype_x, th, inner_sub[:, j], lm, n_traj, n_time, n_steps, scale=scale)
-        theta = theta.to(th.dtype)
-        theta[sel] = th
-        lam = lam.to(lm.dtype)
-        lam[torch.from_numpy(rows).to(x.device)] = lm
+    if sweeps > 1:
+        theta, lam = _refine_some(t, x, theta, lam, lam < _PROMISING, n_traj, n_time, 2, 0.1, sweeps - 1)
+    if x.dtype != torch.float64:
+        theta, lam = theta.double(), lam.double()
+        theta, lam = _refine_some(t, x64, theta, lam, lam < _POLISH, n_traj, n_time, 3, 1e-3, 1)
     return theta.to(torch.float64), lam
+
+
+def _refine_some(t: _Terms, x: Tensor, theta: Tensor, lam: Tensor, which: Tensor, n_traj: int, n_time: int,
+                 steps: int, scale: float, passes: int) -> Tuple[Tensor, Tensor]:
+    """Parabolic steps on every inner constant of the formulas ``which`` ``(F,)`` (bool), on states ``x``."""
+    rows = np.flatnonzero(which.cpu().numpy())
+    if not len(rows):
+        return theta, lam
+    sub = t if len(rows) == len(lam) else _subset(t, rows)
+    sel = _slots(t, rows, x.device)
+    th = theta[sel].to(x.dtype)
+    lm = _ratio(sub, x, th[None], n_traj, n_time)[0]
+    inner = torch.from_numpy(sub.inner).to(x.device)
+    for _ in range(passes):
+        for j in range(inner.shape[1]):
+            th, lm = _refine(sub, x, th, inner[:, j], lm, n_traj, n_time, steps, scale=scale)
+    theta, lam = theta.clone(), lam.clone()
+    theta[sel] = th.to(theta.dtype)
+    lam[torch.from_numpy(rows).to(x.device)] = lm.to(lam.dtype)
+    return theta, lam
 
 
 def _fit_group(lib: FormulaLibrary, ids: Sequence[int], K: int, x: Tensor, x64: Tensor, n_traj: int,
