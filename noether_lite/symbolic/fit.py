@@ -16,9 +16,7 @@ __all__ = ['fit_constants']
 
 def _checked_fit_args(lib, ids, trajectories, steps, lr, lr_final, dtype, device):
     """The arguments of :func:`fit_constants`, checked: ``(ids as a list, trajectories, torch.device)``."""
-    if not isinstance(lib, FormulaLibrary):
-        raise arguments.bad("lib", "a FormulaLibrary", arguments.Shown(f"a {type(lib).__name__}"),
-                         "pass the result of enumerate_formulas(...)")
+    arguments.check_library(lib, FormulaLibrary)
     ids = arguments.check_ids(ids, len(lib))
     x = arguments.prepare_trajectories(trajectories, len(lib.names))
     arguments.check_int("steps", steps, 0, "pass a number of Adam iterations such as steps=500 (0: no fit)")

@@ -33,39 +33,59 @@ class _Program:
     init: Tensor
 
 
-def _compile(lib: FormulaLibrary, ids: Sequence[int]) -> _Program:
-    """Expand each formula into its own tree (constant-free subtrees are shared)."""
-    D = len(lib.names)
-    node_op, node_l, node_r, node_c = [], [], [], []
-    shared: Dict[int, int] = {}
-    n_slots = 0
+class _Nodes:
+    """Formulas expanded into nodes ``(op, left, right, slot)``; constant-free subtrees are shared.
 
-    def expand(e: int) -> int:
-        nonlocal n_slots
+    Node ids ``< D`` are the variables; a node comes after its children. Constant slots are
+    numbered in pre-order (a node's own before its children's), as :class:`Formula` reads them;
+    ``on_slot`` (if set) hears of every slot :meth:`expand` makes.
+    """
+
+    def __init__(self, lib: FormulaLibrary) -> None:
+        self.lib, self.D = lib, len(lib.names)
+        self.nodes: List[Tuple[int, int, int, int]] = []
+        self.shared: Dict[int, int] = {}
+        self.n_slots = 0
+        self.on_slot = None
+
+    def slot(self) -> int:
+        self.n_slots += 1
+        return self.n_slots - 1
+
+    def new(self, o: int, lft: int, rgt: int, slot: int) -> int:
+        self.nodes.append((o, lft, rgt, slot))
+        return self.D + len(self.nodes) - 1
+
+    def expand(self, e: int) -> int:
+        """The node of library expression ``e`` (its subtree expanded as needed)."""
+        lib = self.lib
         o = int(lib.op[e])
         if o == _VAR:
             return int(lib.left[e])
-        if lib.nconst[e] == 0 and e in shared:
-            return shared[e]
+        if lib.nconst[e] == 0 and e in self.shared:
+            return self.shared[e]
         spec = _OPS[o]
         c = -1
-        if spec.has_const:  # pre-order slot, matches Formula's traversal
-            c = n_slots
-            n_slots += 1
-        lft = expand(int(lib.left[e]))
-        rgt = expand(int(lib.right[e])) if spec.arity == 2 else lft
-        node_op.append(o); node_l.append(lft); node_r.append(rgt); node_c.append(c)
-        n = D + len(node_op) - 1
+        if spec.has_const:
+            c = self.slot()
+            if self.on_slot is not None:
+                self.on_slot(c)
+        lft = self.expand(int(lib.left[e]))
+        rgt = self.expand(int(lib.right[e])) if spec.arity == 2 else lft
+        n = self.new(o, lft, rgt, c)
         if lib.nconst[e] == 0:
-            shared[e] = n
+            self.shared[e] = n
         return n
 
+
+def _compile(lib: FormulaLibrary, ids: Sequence[int]) -> _Program:
+    """Expand each formula into its own tree (constant-free subtrees are shared)."""
+    nb = _Nodes(lib)
     roots, starts = [], []
     for e in ids:
-        starts.append(n_slots)
-        roots.append(expand(int(e)))
-    nodes = list(zip(node_op, node_l, node_r, node_c))
-    return _levels(D, nodes, roots, np.asarray(starts + [n_slots]), n_slots)
+        starts.append(nb.n_slots)
+        roots.append(nb.expand(int(e)))
+    return _levels(nb.D, nb.nodes, roots, np.asarray(starts + [nb.n_slots]), nb.n_slots)
 
 
 def _levels(D: int, nodes: Sequence[Tuple[int, int, int, int]], roots: Sequence[int], slot_start: np.ndarray,

@@ -34,7 +34,7 @@ from torch import Tensor
 from . import arguments
 from .enumerate import FormulaLibrary
 from .grammar import OPERATORS, _OPS, _VAR
-from .program import _Program, _levels
+from .program import _Nodes, _Program, _levels
 
 __all__ = ['fit_constants_projected', 'INNER_GRID', 'FIRST_GRID']
 
@@ -100,43 +100,16 @@ def _compile_terms(lib: FormulaLibrary, ids: Sequence[int], K: int) -> _Terms:
     Constant slots are numbered in pre-order over the whole formula, exactly as
     :func:`~noether_lite.symbolic.program._compile` numbers them.
     """
-    D = len(lib.names)
-    nodes: List[Tuple[int, int, int, int]] = []  # (op, left node, right node, slot)
-    shared: Dict[int, int] = {}
-    n_slots = 0
+    nb = _Nodes(lib)
     chain, inner, roots, starts = [], [], [], []
-
-    def new(o: int, lft: int, rgt: int, slot: int) -> int:
-        nodes.append((o, lft, rgt, slot))
-        return D + len(nodes) - 1
-
-    def expand(e: int) -> int:  # a plain subtree: its constants are inner
-        nonlocal n_slots
-        o = int(lib.op[e])
-        if o == _VAR:
-            return int(lib.left[e])
-        if lib.nconst[e] == 0 and e in shared:
-            return shared[e]
-        spec = _OPS[o]
-        c = -1
-        if spec.has_const:
-            c = n_slots
-            n_slots += 1
-            inner[-1].append(c)
-        lft = expand(int(lib.left[e]))
-        rgt = expand(int(lib.right[e])) if spec.arity == 2 else lft
-        n = new(o, lft, rgt, c)
-        if lib.nconst[e] == 0:
-            shared[e] = n
-        return n
+    nb.on_slot = lambda c: inner[-1].append(c)  # a plain subtree's constants are inner
+    new, expand = nb.new, nb.expand
 
     def linear(e: int, terms: List[int], f: int) -> int:
         """Append ``e``'s terms to ``terms``; return the index of its first term."""
-        nonlocal n_slots
         o = int(lib.op[e])
         if o in (_ADD, _SUB):
-            c = n_slots
-            n_slots += 1
+            c = nb.slot()
             a = linear(int(lib.left[e]), terms, f)
             b = linear(int(lib.right[e]), terms, f)
             chain.append((f, c, 1.0 if o == _ADD else -1.0, a, b))
@@ -159,14 +132,14 @@ def _compile_terms(lib: FormulaLibrary, ids: Sequence[int], K: int) -> _Terms:
         return len(terms) - 1
 
     for f, e in enumerate(ids):
-        starts.append(n_slots)
+        starts.append(nb.n_slots)
         inner.append([])
         terms: List[int] = []
         linear(int(e), terms, f)
         if len(terms) != K:  # pragma: no cover - grouping guarantees it
             raise AssertionError(f"formula {e}: {len(terms)} terms, expected {K}")
         roots += terms
-    prog = _levels(D, nodes, roots, np.asarray(starts + [n_slots]), n_slots)
+    prog = _levels(nb.D, nb.nodes, roots, np.asarray(starts + [nb.n_slots]), nb.n_slots)
     n_inner = len(inner[0]) if inner else 0
     return _Terms(prog, K, np.asarray(chain, dtype=np.float64).reshape(-1, 5),
                   np.asarray(inner, dtype=np.int64).reshape(len(ids), n_inner), lib, list(ids))
@@ -421,9 +394,7 @@ def fit_constants_projected(
             search; none of them is near conserved).
         dtype: of the grid search and refinement; the final closed-form solve is float64.
     """
-    if not isinstance(lib, FormulaLibrary):
-        raise arguments.bad("lib", "a FormulaLibrary", arguments.Shown(f"a {type(lib).__name__}"),
-                            "pass the result of enumerate_formulas(...)")
+    arguments.check_library(lib, FormulaLibrary)
     ids = arguments.check_ids(ids, len(lib))
     x = arguments.prepare_trajectories(trajectories, len(lib.names))
     arguments.check_int("sweeps", sweeps, 1, "pass the number of passes over the inner constants, e.g. 2")
