@@ -78,5 +78,9 @@ from .project import fit_constants_projected
 from .units import SYSTEM_UNITS, Units
 from .several import SeveralResult, discover_several
 
-__all__ = ['OPERATORS', 'Formula', 'FormulaLibrary', 'DiscoveryResult', 'SymbolicEmbedding', 'SearchTooLarge', 'enumerate_formulas', 'fit_constants', 'discover_conserved', 'energy_correlation',
-           'fit_constants_projected', 'Units', 'SYSTEM_UNITS', 'SeveralResult', 'discover_several']
+__all__ = [
+    'OPERATORS', 'Formula', 'FormulaLibrary', 'DiscoveryResult', 'SymbolicEmbedding',
+    'SearchTooLarge', 'enumerate_formulas', 'fit_constants', 'discover_conserved',
+    'energy_correlation', 'fit_constants_projected', 'Units', 'SYSTEM_UNITS', 'SeveralResult',
+    'discover_several'
+]

@@ -100,7 +100,8 @@ def check_bool(name: str, value) -> bool:
 def check_library(lib, cls) -> None:
     """``lib`` must be a :class:`~noether_lite.symbolic.FormulaLibrary` (``cls``, passed in to avoid a cycle)."""
     if not isinstance(lib, cls):
-        raise bad("lib", "a FormulaLibrary", Shown(f"a {type(lib).__name__}"), "pass the result of enumerate_formulas(...)")
+        raise bad("lib", "a FormulaLibrary", Shown(f"a {type(lib).__name__}"),
+                  "pass the result of enumerate_formulas(...)")
 
 
 def check_choice(name: str, value, choices: Sequence[str]) -> str:

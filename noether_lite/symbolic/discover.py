@@ -219,8 +219,9 @@ def _checked_discover_args(trajectories, threads, **kw) -> Tuple[Tensor, Dict[st
     return x, dict(kw, names=names, operators=[OPERATORS[i] for i in codes], units=units)
 
 
-def _discover(x, *, names, max_depth, operators, units, seed, orders, method, steps, lr, n_reference, n_fingerprint, size_penalty,
-              score_floor, merge_tol, max_states, memory_budget, chunk_size, dtype, device, progress) -> DiscoveryResult:
+def _discover(x, *, names, max_depth, operators, units, seed, orders, method, steps, lr, n_reference, n_fingerprint,
+              size_penalty, score_floor, merge_tol, max_states, memory_budget, chunk_size, dtype, device,
+              progress) -> DiscoveryResult:
     """The search on checked arguments (see :func:`discover_conserved`); ``x`` is already subsampled."""
     t0 = time.perf_counter()
     N, T, D = x.shape
