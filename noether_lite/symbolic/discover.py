@@ -12,6 +12,7 @@ from torch import Tensor
 from .grammar import Formula, OPERATORS, _resolve_ops
 from .enumerate import FormulaLibrary, _box, _uniform_states, enumerate_formulas
 from .fit import _final_stats, fit_constants
+from .program import _compile, _run
 from .units import Units, resolve_units
 from .project import fit_constants_projected
 from . import arguments
@@ -239,13 +240,16 @@ def _discover(x, *, names, max_depth, operators, units, seed, orders, method, st
     stats = {k: np.full(n, np.nan) for k in ("score", "ratio", "spread")}
     consts: List[Tuple[float, ...]] = [()] * n
     diverged = np.zeros(n, dtype=bool)
+    if method == "projection":  # one call: it groups formulas by shape and bounds its own memory
+        theta_all, starts_all, loss_all = fit_constants_projected(lib, list(range(n)), x, chunk_size=chunk_size,
+                                                                  dtype=dtype, device=device)
     for s in range(0, n, chunk_size):
         ids = list(range(s, min(n, s + chunk_size)))
         if method == "adam":
             theta, starts, loss = fit_constants(lib, ids, x, steps=steps, lr=lr, dtype=dtype, device=device)
         else:
-            theta, starts, loss = fit_constants_projected(lib, ids, x, chunk_size=chunk_size, dtype=dtype,
-                                                          device=device)
+            starts = starts_all[s:ids[-1] + 2] - starts_all[s]
+            theta, loss = theta_all[starts_all[s]:starts_all[ids[-1] + 1]], loss_all[s:ids[-1] + 1]
         theta64 = theta.double().cpu()
         st = _final_stats(lib, ids, theta64, x, reference, device=device)
         bad = (~torch.isfinite(loss).cpu() | ~torch.isfinite(st["score"]) | ~torch.isfinite(st["ratio"])).numpy()
@@ -276,7 +280,7 @@ def _discover(x, *, names, max_depth, operators, units, seed, orders, method, st
         f.score = float(scores[i])
     n_surv = len(formulas)
     if merge_tol > 0 and formulas:
-        formulas = _merge_families(formulas, reference, merge_tol)
+        formulas = _merge_families(formulas, lib, sid[order], consts, reference, merge_tol)
     seconds = time.perf_counter() - t0
     return DiscoveryResult(
         formulas=formulas, counts=lib.counts, n_enumerated=n, n_survivors=n_surv,
@@ -286,24 +290,26 @@ def _discover(x, *, names, max_depth, operators, units, seed, orders, method, st
     )
 
 
-def _merge_families(formulas: List[Formula], states: Tensor, tol: float, block: int = 512) -> List[Formula]:
-    """Keep the first formula of each family (equal up to ``a·f + b`` on ``states``), in order."""
-    s = states[:128].double()
+def _merge_families(formulas: List[Formula], lib: FormulaLibrary, ids: np.ndarray, consts: List[Tuple[float, ...]],
+                    states: Tensor, tol: float) -> List[Formula]:
+    """Keep the first formula of each family (equal up to ``a·f + b`` on ``states``), in order.
+
+    ``formulas[k]`` is library formula ``ids[k]`` with constants ``consts[ids[k]]``; all are
+    evaluated at once by the batched program.
+    """
+    theta = torch.tensor([c for i in ids for c in consts[i]], dtype=torch.float64)
     with torch.no_grad():
-        vals = torch.stack([f(s) for f in formulas])  # (n, R)
+        vals = _run(_compile(lib, ids.tolist()), states[:128].double(), theta)  # (n, R)
     vals = torch.where(torch.isfinite(vals), vals, torch.zeros_like(vals))
     z = vals - vals.mean(1, keepdim=True)
     z = z / z.norm(dim=1, keepdim=True).clamp_min(1e-300)
     kept: List[int] = []
-    kept_z = z.new_zeros(0, z.shape[1])
-    for b in range(0, len(formulas), block):
-        for i in range(b, min(len(formulas), b + block)):
-            same = (z[i] @ kept_z.T).abs() >= 1 - tol if len(kept) else torch.zeros(0, dtype=torch.bool)
-            if same.any():
-                formulas[kept[int(same.nonzero()[0])]].variants += 1
-            else:
-                kept.append(i)
-                kept_z = torch.cat([kept_z, z[i:i + 1]])
+    for i in range(len(formulas)):  # greedy in rank order: each family's first member stays
+        same = ((z[kept] @ z[i]).abs() >= 1 - tol).nonzero() if kept else ()
+        if len(same):
+            formulas[kept[int(same[0])]].variants += 1
+        else:
+            kept.append(i)
     return [formulas[i] for i in kept]
 
 

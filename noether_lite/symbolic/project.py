@@ -33,7 +33,7 @@ from torch import Tensor
 
 from . import arguments
 from .enumerate import FormulaLibrary
-from .grammar import OPERATORS, _OPS, _VAR
+from .grammar import OPERATORS, _OPS
 from .program import _Nodes, _Program, _levels
 
 __all__ = ['fit_constants_projected', 'INNER_GRID', 'FIRST_GRID']

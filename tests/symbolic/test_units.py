@@ -1,10 +1,9 @@
 """Physical units: which formulas are pruned, the counts per depth, and the energies still found."""
-import numpy as np
 import pytest
 
 import noether_lite as nl
 from noether_lite.symbolic import discover_conserved, enumerate_formulas
-from noether_lite.symbolic.units import SYSTEM_UNITS, Units
+from noether_lite.symbolic.units import Units
 
 
 def _strings(units, depth=2, operators=None):
