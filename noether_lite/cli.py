@@ -276,10 +276,16 @@ def _symbolic(args: argparse.Namespace) -> int:
                if getattr(cfg, f.name) != getattr(base, f.name)}
     operators = None
     if args.operators is not None:
-        from .symbolic.grammar import OPERATORS
+        from .symbolic.grammar import OPERATORS, _resolve_ops
+
+        def known(name: str) -> bool:  # the grammar's own resolver: names and their aliases (sq, mul, ...)
+            try:
+                return bool(_resolve_ops([name]))
+            except ValueError:
+                return False
 
         operators = [o.strip() for o in args.operators.split(",") if o.strip()]
-        bad = sorted(set(operators) - set(OPERATORS))
+        bad = sorted(o for o in set(operators) if not known(o))
         if bad or not operators:
             raise UsageError(f"--operators {args.operators!r}: unknown {', '.join(bad) or '(none given)'}; "
                              f"choose from {','.join(OPERATORS)}")

@@ -77,6 +77,7 @@ def test_pendulum_is_a_deprecated_alias_of_physics(captured, capsys):
     (["bench", "video", "--iters", "0"], "--iters must be >= 1"),
     (["symbolic", "--operators", "+,bogus"], "unknown bogus; choose from +,-,*,/,sin,cos,square"),
     (["symbolic", "--system", "damped", "--units"], "--units: no units are known for system 'damped'"),
+    (["symbolic", "--operators", "sq,bogus"], "unknown bogus; choose from"),
     (["study", "--vary", "noise", "--values", "a,b"], "comma-separated numbers"),
     (["study", "--vary", "noise", "--values=-0.1,0.1"], "noise values must be >= 0"),
     (["study", "--vary", "n_train", "--values", "5,5"], "distinct"),
@@ -217,6 +218,9 @@ def test_symbolic_takes_its_operators_from_the_command_line(tmp_path, capsys):
     assert main(["symbolic", "--system", "spring", "--max-depth", "2", "--operators", "+,square", "--no-tailor",
                  "--no-progress", "--json", str(out)]) == 0
     few = json.loads(out.read_text())["enumerated"]
+    assert main(["symbolic", "--system", "spring", "--max-depth", "2", "--operators", "add,sq", "--no-tailor",
+                 "--no-progress", "--json", str(out)]) == 0  # the grammar's aliases, as in run_symbolic
+    assert json.loads(out.read_text())["enumerated"] == few
     assert main(["symbolic", "--system", "spring", "--max-depth", "2", "--no-tailor", "--no-progress",
                  "--json", str(out)]) == 0
     assert few < json.loads(out.read_text())["enumerated"]  # two operators enumerate fewer formulas than seven

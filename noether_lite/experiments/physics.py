@@ -236,9 +236,11 @@ def pretrain(model: nn.Module, data: TrajectoryData, *, steps: int, lr: float = 
         idx = torch.randint(0, X.shape[0], (min(batch_size, X.shape[0]),), generator=gen).to(X.device)
         return ((model(X[idx]) - Y[idx]) ** 2).mean()
 
-    config = {"stage": desc, "steps": steps, "lr": lr, "batch": batch_size, "data": data_identity(data)}
-    if val is not None:
-        config["val"] = data_identity(val)
+    config = None
+    if checkpoint is not None:  # what identifies the run in its checkpoint (hashing the data costs a pass)
+        config = {"stage": desc, "steps": steps, "lr": lr, "batch": batch_size, "data": data_identity(data)}
+        if val is not None:
+            config["val"] = data_identity(val)
     return fit(modules={"model": model}, loss_fn=loss_fn, steps=steps, lr=lr, seed=seed, progress=progress,
                desc=desc, checkpoint=checkpoint, config=config,
                validate=None if val is None else (lambda: train_rollout_rmse(model, val)),
@@ -284,14 +286,15 @@ def meta_train(net: NoetherNetwork, data: TrajectoryData, *, steps: int, lr: flo
         pred = net.tailored_field(x[idx], res)  # (b, T + 1, D)
         return ((pred - data.dxdt[idx]) ** 2).mean(), {"reverted": res.n_reverted}
 
-    tailoring = getattr(net, "tailoring", None)
-    config = {**(config or {"stage": desc, "steps": steps}), "data": data_identity(data), "lr": lrs,
-              "batch": batch_size, "target": target,
-              "tailor": asdict(tailoring) if tailoring is not None else None,
-              "net": {"dt": getattr(net, "dt", None), "integrator": getattr(net, "integrator", None),
-                      "loss_form": getattr(net, "loss_form", None)}}
-    if val is not None:
-        config = {**config, "val": data_identity(val)}
+    if checkpoint is not None:  # what identifies the run in its checkpoint (hashing the data costs a pass)
+        tailoring = getattr(net, "tailoring", None)
+        config = {**(config or {"stage": desc, "steps": steps}), "data": data_identity(data), "lr": lrs,
+                  "batch": batch_size, "target": target,
+                  "tailor": asdict(tailoring) if tailoring is not None else None,
+                  "net": {"dt": getattr(net, "dt", None), "integrator": getattr(net, "integrator", None),
+                          "loss_form": getattr(net, "loss_form", None)}}
+        if val is not None:
+            config = {**config, "val": data_identity(val)}
     return fit(modules=modules, loss_fn=loss_fn, steps=steps, lr=lrs, seed=seed, progress=progress, desc=desc,
                checkpoint=checkpoint, config=config, on_step=on_step,
                validate=None if val is None else (lambda: train_rollout_rmse(net, val)),

@@ -37,8 +37,12 @@ def test_two_processes_train_like_one_on_the_same_global_batch(tmp_path):
     r = _torchrun(str(ROOT / "tests/core/ddp_worker.py"), str(out))
     assert r.returncode == 0, r.stderr[-3000:]
     got = torch.load(out)
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    one, h = ddp_worker.train()
+    try:
+        one, h = ddp_worker.train()
+    finally:
+        torch.set_num_threads(threads)
     torch.testing.assert_close(got["loss"], h.loss, rtol=RTOL, atol=ATOL)
     torch.testing.assert_close(got["task"], h.extras["task"], rtol=RTOL, atol=ATOL)
     assert got["reverted"] == h.reverted  # counts summed over the ranks
